@@ -1,0 +1,1 @@
+"""Metrics on (time, regions) series: FC, FCD, spectra, distribution distances."""

@@ -1,0 +1,1 @@
+"""Objectives: builders of (prediction, target) -> scalar callables, and `combine`."""
