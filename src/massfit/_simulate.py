@@ -1,0 +1,455 @@
+"""`simulate`: run a network with diffrax and the delay solvers, returning a `Trajectory`."""
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+
+import diffrax
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+
+from ._custom_types import MatrixLike, RealLike
+from ._errors import describe, is_concrete
+from ._history import constant_history, History, StageReads
+from ._network import Network
+from ._noise import OrnsteinUhlenbeckNoise
+from ._solver import AbstractDelaySolver, Heun, NetworkTerm
+
+
+class Trajectory(eqx.Module):
+    """The output of `massfit.simulate`.
+
+    - `ts`: save times, ms, shape `(T,)`.
+    - `ys`: saved states, shape `(T, S, N)` for the `S` saved `variables`.
+    - `variables`: names of the saved state variables, in the order of `ys`' second axis.
+    - `final_state`: the full `(V, N)` state at the end of the run.
+    - `final_history`: the delay history (and coloured-noise state) at the end; pass it
+        with `final_state` to `simulate` to continue the run exactly.
+
+    `trajectory["x"]` is the `(T, N)` series of variable `x`.
+    """
+
+    ts: Float[Array, " T"]
+    ys: Float[Array, "T S N"]
+    final_state: Float[Array, "V N"]
+    final_history: History
+    variables: tuple[str, ...] = eqx.field(static=True)
+
+    def __getitem__(self, name: str) -> Float[Array, "T N"]:
+        try:
+            return self.ys[:, self.variables.index(name)]
+        except ValueError:
+            raise KeyError(
+                f"no saved variable {name!r}; this trajectory saved {self.variables}."
+            ) from None
+
+
+class _Inputs(eqx.Module):
+    # External input (arrays per step, or functions of time in ms) plus coloured noise,
+    # assembled into the (V, N) input layout of the node model.
+    arrays: tuple[Array, ...]
+    array_rows: tuple[int, ...] = eqx.field(static=True)
+    functions: tuple[Callable, ...] = eqx.field(static=True)
+    function_rows: tuple[int, ...] = eqx.field(static=True)
+    noise_rows: tuple[int, ...] = eqx.field(static=True)
+    shape: tuple[int, int] = eqx.field(static=True)
+    start: Array
+    dt: Array
+
+    def __call__(self, t, theta, eta):
+        out = jnp.zeros(self.shape, self.dt.dtype)
+        if self.arrays:
+            # Arrays are piecewise constant: sample n drives every stage of step n.
+            i = jnp.floor(t).astype(jnp.int32) - self.start.astype(jnp.int32)
+            for row, arr in zip(self.array_rows, self.arrays):
+                out = out.at[row].add(arr[jnp.clip(i, 0, arr.shape[0] - 1)])
+        for row, fn in zip(self.function_rows, self.functions):
+            value = jnp.asarray(fn((t + theta) * self.dt), dtype=out.dtype)
+            out = out.at[row].add(jnp.broadcast_to(value, self.shape[1:]))
+        if self.noise_rows:
+            out = out.at[jnp.array(self.noise_rows)].add(eta)
+        return out
+
+
+class _Select(eqx.Module):
+    # What to save: rows of the node state. A Module rather than a lambda so that repeated
+    # `simulate` calls hit diffrax's compilation cache.
+    rows: tuple[int, ...] | None = eqx.field(static=True)
+
+    def __call__(self, t, y, args):
+        return y[0] if self.rows is None else y[0][jnp.array(self.rows)]
+
+
+def simulate(
+    network: Network,
+    *,
+    duration: RealLike,
+    dt: RealLike,
+    solver: AbstractDelaySolver | diffrax.AbstractSolver | None = None,
+    key: PRNGKeyArray | None = None,
+    save_every: RealLike | None = None,
+    ts: MatrixLike | None = None,
+    transient: RealLike = 0.0,
+    variables: tuple[str, ...] | list[str] | str | None = None,
+    inputs: Mapping[str, ArrayLike | Callable] | None = None,
+    initial_state: ArrayLike | None = None,
+    history: History | None = None,
+    adjoint: diffrax.AbstractAdjoint | None = None,
+    progress: bool = False,
+) -> Trajectory:
+    """Simulate a delay-coupled network.
+
+    Solves the network's delay differential equations (stochastic ones with noise) with
+    `diffrax.diffeqsolve` and a fixed-step delay solver (default `massfit.Heun()`), in step
+    units internally. Time is in ms throughout.
+
+    **Arguments:**
+
+    - `network`: the `massfit.Network`.
+    - `duration`: length of the run, ms; a whole number of steps `dt`.
+    - `dt`: step size, ms. It should be well below the shortest non-zero delay.
+    - `solver`: `massfit.Euler()`, `massfit.Heun()` (default) or `massfit.RK4()`, with
+        `interpolate_delays=True` to read delays exactly (needed to differentiate with
+        respect to `speed`). A delay-free, noise-free network may also use any diffrax
+        solver.
+    - `key`: a `jax.random` key; required when the network has noise.
+    - `save_every`: save interval, ms (a multiple of `dt`); default `dt`.
+    - `ts`: explicit save times, ms, on the step grid in `(t0 + transient, t0 + duration]`;
+        instead of `save_every`.
+    - `transient`: initial time to discard from the saved output, ms.
+    - `variables`: names of the state variables to save; default all.
+    - `inputs`: external input per state variable name: an array of shape `(n_steps, N)`,
+        `(n_steps,)` or `(N,)` (piecewise constant, sample `n` over step `n`), or a
+        function of time in ms returning `(N,)` or a scalar. Added to the variable's input.
+    - `initial_state`: `(V, N)` state at the start; default `network.node.initial_state`.
+    - `history`: the delay history at the start (e.g. `trajectory.final_history` to
+        continue a run); default a constant past equal to the initial state. It also fixes
+        the start time: `t0 = history.step * dt`.
+    - `adjoint`: a diffrax adjoint; default `diffrax.RecursiveCheckpointAdjoint()`
+        (`diffrax.ForwardMode()` is cheapest for a few parameters).
+    - `progress`: show a progress bar (diffrax's `TqdmProgressMeter`).
+
+    **Returns:** a `Trajectory`. Saved times exclude the start: with `transient=0` the first
+    sample is at `t0 + save_every`, so consecutive runs concatenate without repeats.
+
+    **Example (the brainmass `Simulator(net, dt).run(...)` mapping):**
+
+    ```python
+    # brainmass: Simulator(net, dt=0.1*u.ms).run(400*u.ms, monitors=['x'], transient=100*u.ms)
+    x = massfit.simulate(net, duration=400.0, dt=0.1, transient=100.0)["x"]  # (T, N)
+    ```
+    """
+    if not isinstance(network, Network):
+        raise TypeError(f"`network` must be a massfit.Network; got {type(network).__name__}.")
+    dt = _python_float("dt", dt)
+    duration = _python_float("duration", duration)
+    transient = _python_float("transient", transient)
+    if dt <= 0:
+        raise ValueError(f"`dt` must be > 0 ms; got {dt}.")
+    if duration <= 0:
+        raise ValueError(f"`duration` must be > 0 ms; got {duration}.")
+    n_steps = _whole_steps("duration", duration, dt)
+    if not 0 <= transient < duration:
+        raise ValueError(
+            f"`transient` must be in [0, duration) = [0, {duration}) ms; got {transient}."
+        )
+    transient_steps = _whole_steps("transient", transient, dt)
+    solver = Heun() if solver is None else solver
+    if not isinstance(solver, diffrax.AbstractSolver):
+        raise TypeError(
+            "`solver` must be massfit.Euler(), Heun() or RK4() (or a diffrax solver for a "
+            f"delay-free network); got {describe(solver)}."
+        )
+
+    node, n = network.node, network.n_regions
+    n_vars = len(node.variables)
+    dtype = jnp.result_type(float)
+    if initial_state is None:
+        state0 = node.initial_state(n)
+    else:
+        state0 = jnp.asarray(initial_state)
+        if state0.shape != (n_vars, n):
+            raise ValueError(
+                f"`initial_state` must have shape (V, N) = ({n_vars}, {n}) for variables "
+                f"{node.variables}; got {state0.shape}."
+            )
+    state0 = state0.astype(dtype)
+    cidx = jnp.array(network.coupled_index)
+    noise_rows = network.noise_index
+    if network.noise is not None and key is None:
+        raise ValueError(
+            "`key` is required: the network has noise. Pass key=jax.random.key(seed)."
+        )
+
+    length = math.ceil(network.max_delay / dt - 1e-9) + 2
+    delays = network.delays() / dt
+    weights = network.connectome.weights
+    lam = delays if solver_interpolates(solver) else jnp.round(delays)
+    _check_delays(network, solver, delays, lam, weights, dt)
+
+    n_ou = len(noise_rows) if isinstance(network.noise, OrnsteinUhlenbeckNoise) else 0
+    if history is None:
+        eta0 = jnp.zeros((n_ou, n), dtype)
+        if n_ou:
+            # Start the coloured noise from its stationary distribution.
+            draw = jr.normal(jr.fold_in(jr.fold_in(key, 0), 2), (n_ou, n), dtype)
+            eta0 = network.noise.sigma * draw
+        history = constant_history(state0[cidx], length, 0, eta0)
+    else:
+        _check_history(history, len(network.coupled), n, length, n_ou)
+    start = history.step
+
+    if isinstance(solver, AbstractDelaySolver):
+        reads = {
+            theta: _stage_reads(lam, theta, length, solver.hermite) for theta in solver.stage_times
+        }
+    else:
+        if network.max_delay > 0 or network.noise is not None:
+            raise ValueError(
+                f"`solver` {type(solver).__name__} is a plain diffrax solver, which can't "
+                "carry a delay history or noise: use massfit.Euler(), Heun() or RK4()."
+            )
+        reads = {}
+
+    term = NetworkTerm(
+        network=network,
+        dt=jnp.asarray(dt, dtype),
+        key=key,
+        inputs=_build_inputs(
+            inputs, node, n, n_steps, start, dt, dtype, noise_rows if n_ou else ()
+        ),
+        reads=reads,
+    )
+
+    rel = _save_steps(ts, save_every, dt, n_steps, transient_steps, start)
+    t0 = start.astype(dtype)
+    names = _saved_variables(variables, node)
+    rows = tuple(node.variable_index(v) for v in names)
+    saveat = diffrax.SaveAt(
+        subs=[
+            diffrax.SubSaveAt(ts=t0 + rel, fn=_Select(rows)),
+            diffrax.SubSaveAt(t1=True, fn=_Select(None)),
+        ],
+        solver_state=isinstance(solver, AbstractDelaySolver),
+    )
+    sol = diffrax.diffeqsolve(
+        term,
+        solver,
+        t0=t0,
+        t1=t0 + n_steps,
+        dt0=1.0,
+        y0=(state0, history.noise),
+        args=history,
+        saveat=saveat,
+        stepsize_controller=diffrax.ConstantStepSize(),
+        adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
+        max_steps=n_steps,
+        progress_meter=diffrax.TqdmProgressMeter() if progress else diffrax.NoProgressMeter(),
+    )
+    saved, final = sol.ys
+    final_history = sol.solver_state if isinstance(solver, AbstractDelaySolver) else history
+    traj = Trajectory(
+        ts=(t0 + rel) * dt,
+        ys=saved,
+        final_state=final[-1],
+        final_history=final_history,
+        variables=names,
+    )
+    if is_concrete(traj.ys):
+        _check_finite(traj, network)
+    return traj
+
+
+def solver_interpolates(solver) -> bool:
+    return isinstance(solver, AbstractDelaySolver) and solver.interpolate_delays
+
+
+def _python_float(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        if isinstance(value, np.ndarray | jax.Array) and value.ndim == 0 and is_concrete(value):
+            return float(value)
+        raise TypeError(
+            f"`{name}` must be a Python number (ms), fixed when the simulation is compiled; "
+            f"got {describe(value)}."
+        )
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"`{name}` must be finite; got {value}.")
+    return value
+
+
+def _whole_steps(name: str, value: float, dt: float) -> int:
+    steps = round(value / dt)
+    if abs(steps * dt - value) > 1e-6 * max(abs(value), dt):
+        raise ValueError(
+            f"`{name}` = {value} ms is not a whole number of steps of dt = {dt} ms "
+            f"({value / dt:.6g} steps). Use a multiple of dt."
+        )
+    return steps
+
+
+def _saved_variables(variables, node) -> tuple[str, ...]:
+    if variables is None:
+        return tuple(node.variables)
+    if isinstance(variables, str):
+        variables = (variables,)
+    variables = tuple(variables)
+    for v in variables:
+        node.variable_index(v)
+    return variables
+
+
+def _save_steps(ts, save_every, dt, n_steps, transient_steps, start):
+    if ts is not None:
+        if save_every is not None:
+            raise ValueError("give `save_every` or `ts`, not both.")
+        ts = np.asarray(ts, dtype=np.float64)
+        if ts.ndim != 1 or ts.size == 0:
+            raise ValueError(f"`ts` must be a non-empty 1-D array of times in ms; got {ts.shape}.")
+        t0_ms = float(start) * dt
+        rel = np.round((ts - t0_ms) / dt)
+        if np.any(np.abs(rel * dt - (ts - t0_ms)) > 1e-6 * np.maximum(1.0, np.abs(ts))):
+            raise ValueError(f"`ts` must lie on the step grid t0 + k * dt (dt = {dt} ms).")
+        if np.any(rel <= transient_steps) or np.any(rel > n_steps) or np.any(np.diff(rel) <= 0):
+            raise ValueError(
+                "`ts` must be strictly increasing and within (t0 + transient, t0 + duration] "
+                f"= ({t0_ms + transient_steps * dt}, {t0_ms + n_steps * dt}] ms."
+            )
+        return jnp.asarray(rel, dtype=jnp.result_type(float))
+    every = 1 if save_every is None else _whole_steps("save_every", _python_float(
+        "save_every", save_every), dt)
+    if every < 1:
+        raise ValueError(f"`save_every` must be at least dt = {dt} ms; got {save_every}.")
+    if (n_steps - transient_steps) % every:
+        raise ValueError(
+            f"`duration - transient` = {(n_steps - transient_steps) * dt} ms is not a multiple "
+            f"of `save_every` = {every * dt} ms."
+        )
+    count = (n_steps - transient_steps) // every
+    rel = transient_steps + every * np.arange(1, count + 1)
+    return jnp.asarray(rel, dtype=jnp.result_type(float))
+
+
+def _stage_reads(lam, theta: float, length: int, hermite: bool) -> StageReads:
+    p = theta - lam
+    m0 = jnp.floor(p)
+    frac = p - m0
+    m0 = jnp.clip(m0.astype(jnp.int32), -(length - 1), 0)
+    exact_grid = is_concrete(lam) and bool(jnp.all(frac == 0))
+    current = lam <= 0
+    if is_concrete(lam) and not bool(jnp.any(current)):
+        current = None
+    if exact_grid:
+        return StageReads(m0, None, None, current, hermite=False)
+    m1 = jnp.minimum(m0 + 1, 0)
+    return StageReads(m0, m1, frac, current, hermite=hermite)
+
+
+def _check_delays(network, solver, delays, lam, weights, dt):
+    on = weights != 0
+    limit = network.max_delay / dt * (1 + 1e-5) + 1e-6
+    too_long = jnp.any(on & (delays > limit))
+    within_step = jnp.any(on & (lam > 0) & (lam < 1))
+    if is_concrete(delays, weights):
+        if bool(too_long):
+            raise ValueError(
+                f"the longest delay, {float(jnp.max(jnp.where(on, delays, 0))) * dt:.6g} ms, "
+                f"exceeds Network.max_delay = {network.max_delay} ms (set when the network "
+                "was built). Rebuild the Network, or pass a larger max_delay."
+            )
+        if bool(within_step):
+            raise ValueError(
+                f"some delays are shorter than one step dt = {dt} ms but not zero (shortest "
+                f"{float(jnp.min(jnp.where(on & (delays > 0), delays, jnp.inf))) * dt:.4g} ms); "
+                "reading them needs a smaller dt."
+            )
+        rounded = on & (delays > 0)
+        if not solver_interpolates(solver) and bool(jnp.any(rounded)):
+            err = jnp.max(jnp.where(rounded, jnp.abs(delays - lam), 0)) * dt
+            shortest = float(jnp.min(jnp.where(rounded, delays, jnp.inf))) * dt
+            if shortest < dt:
+                warnings.warn(
+                    f"dt = {dt} ms is larger than the shortest non-zero delay ({shortest:.4g} "
+                    f"ms); delays are rounded to whole steps (largest rounding error "
+                    f"{float(err):.3g} ms). Use a smaller dt.",
+                    stacklevel=3,
+                )
+    else:
+        eqx.error_if(
+            delays, too_long, "a delay exceeds Network.max_delay: pass a larger max_delay"
+        )
+        eqx.error_if(delays, within_step, "a non-zero delay is shorter than dt: reduce dt")
+
+
+def _check_history(history, n_coupled, n, length, n_ou):
+    if not isinstance(history, History):
+        raise TypeError(
+            "`history` must be a massfit History (e.g. trajectory.final_history); got "
+            f"{type(history).__name__}."
+        )
+    expected = (n_coupled, n, 2 * length)
+    if history.values.shape != expected:
+        raise ValueError(
+            f"`history` holds buffers of shape {history.values.shape}, but this network and "
+            f"dt need {expected} ({length} past steps of {n_coupled} coupled variables in "
+            f"{n} regions). Continue a run with the same network and dt."
+        )
+    if history.noise.shape != (n_ou, n):
+        raise ValueError(
+            f"`history.noise` has shape {history.noise.shape}; this network's noise needs "
+            f"{(n_ou, n)}."
+        )
+
+
+def _build_inputs(inputs, node, n, n_steps, start, dt, dtype, noise_rows):
+    arrays, array_rows, functions, function_rows = [], [], [], []
+    if inputs is not None:
+        if not isinstance(inputs, Mapping):
+            raise TypeError(
+                "`inputs` must map state variable names to arrays or functions of time, e.g. "
+                f"{{'x': stimulus}}; got {describe(inputs)}."
+            )
+        for name, value in inputs.items():
+            row = node.variable_index(name)
+            if callable(value):
+                functions.append(value)
+                function_rows.append(row)
+                continue
+            arr = jnp.asarray(value, dtype=dtype)
+            if arr.ndim == 1 and arr.shape[0] == n and n != n_steps:
+                arr = arr[None, :]
+            elif arr.ndim == 1:
+                arr = arr[:, None]
+            if arr.ndim != 2 or arr.shape[0] not in (1, n_steps) or arr.shape[1] not in (1, n):
+                raise ValueError(
+                    f"`inputs[{name!r}]` must have shape (n_steps, N) = ({n_steps}, {n}), "
+                    f"(n_steps,) or (N,); got {jnp.shape(value)}."
+                )
+            arrays.append(jnp.broadcast_to(arr, (arr.shape[0], n)))
+            array_rows.append(row)
+    return _Inputs(
+        arrays=tuple(arrays),
+        array_rows=tuple(array_rows),
+        functions=tuple(functions),
+        function_rows=tuple(function_rows),
+        noise_rows=tuple(noise_rows),
+        shape=(len(node.variables), n),
+        start=jnp.asarray(start),
+        dt=jnp.asarray(dt, dtype),
+    )
+
+
+def _check_finite(traj: Trajectory, network: Network) -> None:
+    bad = ~np.isfinite(np.asarray(traj.ys))
+    if bad.any():
+        t, _, region = np.argwhere(bad)[0]
+        label = network.connectome.labels[region]
+        raise FloatingPointError(
+            f"the simulation diverged: non-finite state at t = {float(traj.ts[t]):.6g} ms in "
+            f"region {region} ({label!r}). Reduce dt, check the parameters, or use a "
+            "more stable solver."
+        )

@@ -1,0 +1,236 @@
+"""simulate(): noise statistics, reproducibility and chunking, saving, inputs, bad input."""
+
+from typing import ClassVar
+
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import pytest
+
+import massfit as mf
+from massfit._models import param
+
+
+class Linear1(mf.AbstractNodeModel):
+    """x' = -gamma x + input."""
+
+    gamma: jax.Array = param(0.5)
+    x0: jax.Array = param(0.0)
+    variables: ClassVar = ("x",)
+    coupled_variables: ClassVar = ("x",)
+
+    def vector_field(self, t, state, inputs):
+        return -self.gamma * state + inputs
+
+    def initial_state(self, n_regions):
+        return jnp.full((1, n_regions), self.x0)
+
+
+class Blowup(mf.AbstractNodeModel):
+    """x' = x^2 from x = 1: reaches infinity at t = 1 ms."""
+
+    variables: ClassVar = ("x",)
+    coupled_variables: ClassVar = ("x",)
+
+    def vector_field(self, t, state, inputs):
+        return state**2 + inputs
+
+    def initial_state(self, n_regions):
+        return jnp.ones((1, n_regions))
+
+
+def _isolated(node, n, noise=None):
+    return mf.Network(node, mf.Connectome(np.zeros((n, n))), k=0.0, noise=noise)
+
+
+@pytest.mark.parametrize("dt", [0.1, 0.025])
+def test_additive_noise_stationary_variance(dt, getkey):
+    gamma, sigma = 0.5, 0.3
+    net = _isolated(Linear1(gamma=gamma), 32, mf.AdditiveNoise(sigma))
+    traj = mf.simulate(net, duration=2000.0, dt=dt, key=getkey(), transient=20.0,
+                       save_every=0.5)
+    var = float(jnp.var(traj["x"]))
+    assert var == pytest.approx(sigma**2 / (2 * gamma), rel=0.05)
+
+
+def test_noise_does_not_depend_on_dt_brainmass_defect(getkey):
+    # brainmass adds white noise without sqrt(dt): its variance scales with dt. Ours doesn't.
+    net = _isolated(Linear1(gamma=1.0), 32, mf.AdditiveNoise(0.2))
+    key = getkey()
+    v = [float(jnp.var(mf.simulate(net, duration=1000.0, dt=dt, key=key, transient=10.0,
+                                   save_every=0.5)["x"])) for dt in (0.1, 0.01)]
+    assert v[0] == pytest.approx(v[1], rel=0.08)
+
+
+def test_multiplicative_noise_mean_and_second_moment(getkey):
+    # Ito geometric Brownian motion dX = sigma X dW: E[X] = x0, E[X^2] = x0^2 exp(sigma^2 t).
+    # (Read as Stratonovich it would give E[X] = exp(sigma^2 t / 2) = 1.051: 7 sd away.)
+    sigma, t_end, n = 0.1, 10.0, 2000
+    net = _isolated(Linear1(gamma=0.0, x0=1.0), n, mf.MultiplicativeNoise(sigma))
+    x = mf.simulate(net, duration=t_end, dt=0.05, key=getkey(), save_every=t_end)["x"][-1]
+    var = sigma**2 * t_end
+    assert float(jnp.mean(x)) == pytest.approx(1.0, abs=4 * np.sqrt(np.expm1(var) / n))
+    sd_x2 = np.sqrt((np.exp(6 * var) - np.exp(2 * var)) / n)
+    assert float(jnp.mean(x**2)) == pytest.approx(np.exp(var), abs=4 * sd_x2)
+
+
+def test_ou_noise_variance_and_correlation_time(getkey):
+    # With x' = eta and Euler, x_{n+1} - x_n = dt * eta_n exactly: read eta off x.
+    sigma, tau, dt = 0.4, 5.0, 0.1
+    net = _isolated(Linear1(gamma=0.0), 16, mf.OrnsteinUhlenbeckNoise(sigma, tau))
+    x = np.asarray(mf.simulate(net, duration=3000.0, dt=dt, key=getkey(), solver=mf.Euler())["x"])
+    eta = np.diff(x, axis=0) / dt
+    assert eta.var() == pytest.approx(sigma**2, rel=0.06)
+    lag = round(tau / dt)
+    corr = np.mean(eta[:-lag] * eta[lag:]) / eta.var()
+    assert corr == pytest.approx(np.exp(-1), abs=0.05)
+
+
+def test_ou_input_noise_drives_linear_node(getkey):
+    # x' = -gamma x + eta, eta OU(sigma, tau): Var x = sigma^2 / (gamma (gamma + 1/tau)).
+    gamma, sigma, tau = 0.5, 0.3, 2.0
+    net = _isolated(Linear1(gamma=gamma), 32, mf.OrnsteinUhlenbeckNoise(sigma, tau))
+    x = mf.simulate(net, duration=2000.0, dt=0.1, key=getkey(), transient=20.0,
+                    save_every=0.5)["x"]
+    assert float(jnp.var(x)) == pytest.approx(sigma**2 / (gamma * (gamma + 1 / tau)), rel=0.06)
+
+
+@pytest.fixture(scope="module")
+def noisy_delayed_network():
+    rng = np.random.default_rng(0)
+    n = 6
+    w = rng.uniform(size=(n, n))
+    lengths = rng.uniform(5, 40, (n, n))
+    conn = mf.Connectome(w, lengths, diagonal="zero")
+    return conn
+
+
+@pytest.mark.parametrize("noise", [mf.AdditiveNoise(0.05), mf.OrnsteinUhlenbeckNoise(0.1, 3.0)])
+@pytest.mark.parametrize("solver", [mf.Heun(), mf.RK4()])
+def test_chunked_run_is_bit_identical(noisy_delayed_network, noise, solver):
+    net = mf.Network(mf.Hopf(a=0.1), noisy_delayed_network, k=0.2, speed=5.0, noise=noise)
+    key = jr.key(42)
+    whole = mf.simulate(net, duration=40.0, dt=0.1, key=key, solver=solver)
+    first = mf.simulate(net, duration=15.0, dt=0.1, key=key, solver=solver)
+    second = mf.simulate(net, duration=25.0, dt=0.1, key=key, solver=solver,
+                         initial_state=first.final_state, history=first.final_history)
+    np.testing.assert_array_equal(np.concatenate([first.ys, second.ys]), whole.ys)
+    np.testing.assert_array_equal(np.concatenate([first.ts, second.ts]), whole.ts)
+    np.testing.assert_array_equal(second.final_state, whole.final_state)
+
+
+def test_reproducible_and_key_dependent(noisy_delayed_network):
+    net = mf.Network(mf.Hopf(), noisy_delayed_network, k=0.2, speed=5.0,
+                     noise=mf.AdditiveNoise(0.05))
+    a = mf.simulate(net, duration=5.0, dt=0.1, key=jr.key(1))
+    b = mf.simulate(net, duration=5.0, dt=0.1, key=jr.key(1))
+    c = mf.simulate(net, duration=5.0, dt=0.1, key=jr.key(2))
+    np.testing.assert_array_equal(a.ys, b.ys)
+    assert not np.allclose(a.ys, c.ys)
+
+
+def test_noiseless_hopf_oscillates_at_analytic_amplitude_and_frequency():
+    # brainmass's HopfStep starts at its fixed point, so a noiseless run is zero. Ours
+    # starts off it and settles on the limit cycle: amplitude sqrt(a / beta), frequency omega.
+    a, beta, omega = np.array([0.25, 1.0, 0.5]), np.array([1.0, 1.0, 2.0]), 2 * np.pi * 0.02
+    net = _isolated(mf.Hopf(a=a, beta=beta, omega=omega), 3)
+    traj = mf.simulate(net, duration=400.0, dt=0.05, transient=200.0, solver=mf.RK4())
+    x, y = np.asarray(traj["x"]), np.asarray(traj["y"])
+    np.testing.assert_allclose(np.sqrt(x**2 + y**2).mean(0), np.sqrt(a / beta), rtol=1e-4)
+    phase = np.unwrap(np.arctan2(y, x), axis=0)
+    freq = (phase[-1] - phase[0]) / (traj.ts[-1] - traj.ts[0])
+    np.testing.assert_allclose(freq, omega, rtol=1e-4)
+
+
+def test_saving_options():
+    net = _isolated(mf.Hopf(), 2)
+    traj = mf.simulate(net, duration=10.0, dt=0.1, transient=4.0, save_every=0.5,
+                       variables="x")
+    np.testing.assert_allclose(traj.ts, 4.5 + 0.5 * np.arange(12))
+    assert traj.ys.shape == (12, 1, 2) and traj.variables == ("x",)
+    full = mf.simulate(net, duration=10.0, dt=0.1)
+    np.testing.assert_array_equal(traj["x"], full["x"][44::5])
+    picked = mf.simulate(net, duration=10.0, dt=0.1, ts=[0.3, 7.0, 10.0])
+    np.testing.assert_array_equal(picked.ys, np.asarray(full.ys)[[2, 69, 99]])
+    with pytest.raises(KeyError, match="saved"):
+        traj["y"]
+
+
+def test_external_inputs_array_and_function():
+    net = _isolated(Linear1(gamma=0.0), 2)
+    # Constant drive 0.5 into region 1 for 10 ms, as an array and as a function.
+    drive = np.zeros((100, 2))
+    drive[:, 1] = 0.5
+    a = mf.simulate(net, duration=10.0, dt=0.1, inputs={"x": drive})
+    b = mf.simulate(net, duration=10.0, dt=0.1, inputs={"x": lambda t: jnp.array([0.0, 0.5])})
+    np.testing.assert_allclose(a["x"][-1], [0.0, 5.0], rtol=1e-12)
+    np.testing.assert_allclose(b["x"][-1], [0.0, 5.0], rtol=1e-12)
+    # A time-dependent input, x' = cos(t): Heun integrates it to second order.
+    c = mf.simulate(net, duration=10.0, dt=0.01, inputs={"x": jnp.cos})
+    np.testing.assert_allclose(c["x"][-1], np.sin(10.0), atol=1e-4)
+
+
+def test_plain_diffrax_solver_for_delay_free_network():
+    import diffrax
+
+    net = _isolated(mf.Hopf(a=0.25), 2)
+    adaptive = mf.simulate(net, duration=50.0, dt=0.1, solver=diffrax.Tsit5())
+    ours = mf.simulate(net, duration=50.0, dt=0.1, solver=mf.RK4())
+    np.testing.assert_allclose(adaptive.ys, ours.ys, atol=1e-6)
+
+
+# --- bad input ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def delayed():
+    conn = mf.Connectome(np.ones((2, 2)), 10 * np.ones((2, 2)), diagonal="zero")
+    return mf.Network(mf.Hopf(), conn, k=0.1, speed=10.0)
+
+
+def test_errors(delayed):
+    with pytest.raises(ValueError, match="whole number of steps"):
+        mf.simulate(delayed, duration=10.05, dt=0.1)
+    with pytest.raises(ValueError, match="transient"):
+        mf.simulate(delayed, duration=10.0, dt=0.1, transient=10.0)
+    with pytest.raises(ValueError, match="dt"):
+        mf.simulate(delayed, duration=10.0, dt=-0.1)
+    with pytest.raises(TypeError, match="Python number"):
+        mf.simulate(delayed, duration=jnp.array([10.0]), dt=0.1)
+    with pytest.raises(ValueError, match="initial_state"):
+        mf.simulate(delayed, duration=1.0, dt=0.1, initial_state=np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="no state variable 'z'"):
+        mf.simulate(delayed, duration=1.0, dt=0.1, variables=("z",))
+    with pytest.raises(ValueError, match="inputs"):
+        mf.simulate(delayed, duration=1.0, dt=0.1, inputs={"x": np.zeros((7, 2))})
+    with pytest.raises(ValueError, match="save_every"):
+        mf.simulate(delayed, duration=1.0, dt=0.1, save_every=0.3)
+    with pytest.raises(ValueError, match="max_delay"):
+        short = mf.Network(delayed.node, delayed.connectome, k=0.1, speed=10.0, max_delay=0.5)
+        mf.simulate(short, duration=1.0, dt=0.1)
+
+
+def test_history_mismatch_and_missing_key(delayed):
+    first = mf.simulate(delayed, duration=1.0, dt=0.1)
+    with pytest.raises(ValueError, match="history"):
+        mf.simulate(delayed, duration=1.0, dt=0.05, history=first.final_history)
+    noisy = mf.Network(delayed.node, delayed.connectome, k=0.1, speed=10.0,
+                       noise=mf.AdditiveNoise(0.1))
+    with pytest.raises(ValueError, match="key"):
+        mf.simulate(noisy, duration=1.0, dt=0.1)
+
+
+def test_dt_longer_than_shortest_delay_warns():
+    conn = mf.Connectome(np.ones((2, 2)), 0.3 * np.ones((2, 2)), diagonal="zero")
+    net = mf.Network(mf.Hopf(), conn, speed=10.0)  # 0.03 ms delays
+    with pytest.warns(UserWarning, match="rounded"):
+        mf.simulate(net, duration=1.0, dt=0.1)
+    with pytest.raises(ValueError, match="shorter than one step"):
+        mf.simulate(net, duration=1.0, dt=0.1, solver=mf.Heun(interpolate_delays=True))
+
+
+def test_divergence_reports_time_and_region():
+    net = _isolated(Blowup(), 2)
+    with pytest.raises(FloatingPointError, match=r"t = 1\.\d+ ms in region 0"):
+        mf.simulate(net, duration=3.0, dt=0.01)
