@@ -2,7 +2,7 @@
 
 import equinox as eqx
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, Float, Int
 
 
 class History(eqx.Module):
@@ -35,18 +35,21 @@ class History(eqx.Module):
         """`R`: how many past steps the buffer holds."""
         return self.values.shape[-1] // 2
 
-    def push(self, x: Float[Array, "C N"]) -> "History":
-        """Append the sample of step `step + 1`."""
+    def push(self, xs: Float[Array, "C N K"], count) -> "History":
+        """Append the samples of steps `step + 1 ... step + count` (the first `count` of the
+        `K` given; the rest are dropped, so they can't overwrite samples still needed)."""
         r = self.length
-        col = (self.step + 1) % r
-        values = self.values.at[:, :, col].set(x).at[:, :, col + r].set(x)
-        return eqx.tree_at(lambda h: (h.values, h.step), self, (values, self.step + 1))
+        k = jnp.arange(xs.shape[-1], dtype=self.step.dtype)
+        cols = (self.step + 1 + k) % r
+        xs = jnp.where(k < count, xs, self.values[:, :, cols])
+        values = self.values.at[:, :, cols].set(xs).at[:, :, cols + r].set(xs)
+        return eqx.tree_at(lambda h: (h.values, h.step), self, (values, self.step + count))
 
-    def set_slope(self, d: Float[Array, "C N"]) -> "History":
-        """Record the time derivative (per ms) just after the newest sample."""
+    def set_slopes(self, ds: Float[Array, "C N K"]) -> "History":
+        """Record the time derivatives (per ms) just after samples `step ... step + K - 1`."""
         r = self.length
-        col = self.step % r
-        slopes = self.slopes.at[:, :, col].set(d).at[:, :, col + r].set(d)
+        cols = (self.step + jnp.arange(ds.shape[-1], dtype=self.step.dtype)) % r
+        slopes = self.slopes.at[:, :, cols].set(ds).at[:, :, cols + r].set(ds)
         return eqx.tree_at(lambda h: h.slopes, self, slopes)
 
 
@@ -58,51 +61,48 @@ def constant_history(x: Float[Array, "C N"], length: int, step, noise) -> Histor
 
 
 class StageReads(eqx.Module):
-    """Where one solver stage, at time `(step + theta) * dt`, reads each delayed sample.
+    """Where a stage at time `(step + theta + u) * dt`, for `u = 0, 1, ...`, reads each delayed
+    sample: a block of consecutive sub-steps reads all its delayed samples in one gather.
 
     For edge `(i, j)` with delay `lam = d_ij / dt` steps the stage needs `x_j` at relative
-    position `p = theta - lam` (newest sample at 0). It reads samples `m0 = floor(p)` and
-    `m1 = m0 + 1` and interpolates with `frac = p - m0` (linear, or cubic Hermite from the
-    slopes). Zero-delay edges (`current`) see the stage's own state. All of this is fixed for
-    a run; per step only the buffer position changes, so the gather indices are a constant
-    plus one scalar.
+    position `p = theta + u - lam` (newest sample at 0): samples `floor(p)` and
+    `floor(p) + 1`, interpolated with `frac = p - floor(p)` (linearly, or cubic Hermite from
+    the slopes). `m0 = floor(theta - lam)` and `frac` are fixed for a run; per block only the
+    buffer position changes, so the gather indices are a constant plus one scalar. Zero-delay
+    edges are not read here: they see the stage's own state (see `NetworkTerm`).
     """
 
     m0: Int[Array, "N N"]
-    m1: Int[Array, "N N"] | None
     frac: Float[Array, "N N"] | None
-    current: Bool[Array, "N N"] | None
     hermite: bool = eqx.field(static=True)
 
-    def read(
-        self, history: History, current: Float[Array, "C N"], dt
-    ) -> Float[Array, "C N N"]:
-        """`out[c, i, j]` = variable `c` of region `j` at the stage time minus `d_ij`."""
+    def gather(self, history: History, count: int, dt) -> Float[Array, "C N N U"]:
+        """`out[c, i, j, u]` = variable `c` of region `j` at the stage time of sub-step `u`
+        minus `d_ij`."""
         r = history.length
-        n = current.shape[-1]
+        n = self.m0.shape[0]
         base = history.step % r + r
-        cols = jnp.arange(n)[None, :]
-        x0 = history.values[:, cols, base + self.m0]
+        offsets = self.m0[..., None].astype(base.dtype) + jnp.arange(count, dtype=base.dtype)
+        idx = base + offsets
+        cols = jnp.arange(n)[None, :, None]
+        x0 = history.values[:, cols, idx]
         if self.frac is None:
-            out = x0
-        else:
-            x1 = history.values[:, cols, base + self.m1]
-            s = self.frac
-            if self.hermite:
-                d0 = history.slopes[:, cols, base + self.m0] * dt
-                d1 = history.slopes[:, cols, base + self.m1]
-                at_junction = history.step + self.m1 == history.junction
-                d1 = jnp.where(at_junction, history.junction_slope[:, None, :], d1) * dt
-                s2 = s * s
-                s3 = s2 * s
-                out = (
-                    (2 * s3 - 3 * s2 + 1) * x0
-                    + (s3 - 2 * s2 + s) * d0
-                    + (-2 * s3 + 3 * s2) * x1
-                    + (s3 - s2) * d1
-                )
-            else:
-                out = x0 + s * (x1 - x0)
-        if self.current is not None:
-            out = jnp.where(self.current, current[:, None, :], out)
-        return out
+            return x0
+        # Where frac is 0 the next sample may lie in the future; its weight is then 0.
+        idx1 = jnp.minimum(idx + 1, 2 * r - 1)
+        x1 = history.values[:, cols, idx1]
+        s = self.frac[..., None]
+        if not self.hermite:
+            return x0 + s * (x1 - x0)
+        d0 = history.slopes[:, cols, idx] * dt
+        d1 = history.slopes[:, cols, idx1]
+        at_junction = history.step + offsets + 1 == history.junction
+        d1 = jnp.where(at_junction, history.junction_slope[:, None, :, None], d1) * dt
+        s2 = s * s
+        s3 = s2 * s
+        return (
+            (2 * s3 - 3 * s2 + 1) * x0
+            + (s3 - 2 * s2 + s) * d0
+            + (-2 * s3 + 3 * s2) * x1
+            + (s3 - s2) * d1
+        )

@@ -43,6 +43,11 @@ class Network(eqx.Module):
         the longest delay of a non-zero edge, computed here from the concrete lengths and
         speed. Give it when you will train or vmap over `speed` (or lengths) to values that
         make delays longer; a run whose delays exceed it raises.
+    - `min_delay`: a lower bound on the non-zero delays, ms (static); the solver advances
+        this many ms at a time between reads of the history (DESIGN.md §4), so it sets the
+        speed. By default the shortest non-zero delay of a non-zero edge (`inf` if none);
+        `0` when lengths or speed are traced. Lower it when you will train or vmap `speed`
+        (or lengths) towards shorter delays; a run with a shorter delay raises.
 
     **Example:**
 
@@ -60,6 +65,7 @@ class Network(eqx.Module):
     noise: AbstractNoise | None
     coupled: tuple[str, ...] = eqx.field(static=True)
     max_delay: float = eqx.field(static=True)
+    min_delay: float = eqx.field(static=True)
 
     def __init__(
         self,
@@ -72,6 +78,7 @@ class Network(eqx.Module):
         coupled: tuple[str, ...] | list[str] | str | None = None,
         noise: AbstractNoise | None = None,
         max_delay: float | None = None,
+        min_delay: float | None = None,
     ):
         if not isinstance(node, AbstractNodeModel):
             raise TypeError(
@@ -140,6 +147,15 @@ class Network(eqx.Module):
         max_delay = float(max_delay)
         if not math.isfinite(max_delay) or max_delay < 0:
             raise ValueError(f"`max_delay` must be a finite delay >= 0 ms; got {max_delay}.")
+        if min_delay is None:
+            concrete = is_concrete(connectome.lengths, connectome.weights, speed)
+            if concrete and not isinstance(speed, eqx.Module):
+                min_delay = _shortest_delay(connectome, speed)
+            else:
+                min_delay = 0.0
+        min_delay = float(min_delay)
+        if not min_delay >= 0:
+            raise ValueError(f"`min_delay` must be a delay >= 0 ms; got {min_delay}.")
 
         self.node = node
         self.connectome = connectome
@@ -149,6 +165,7 @@ class Network(eqx.Module):
         self.noise = noise
         self.coupled = coupled
         self.max_delay = max_delay
+        self.min_delay = min_delay
 
     @property
     def n_regions(self) -> int:
@@ -196,6 +213,14 @@ def _array_fields(node):
         value = getattr(node, name, None)
         if isinstance(value, Array) and not isinstance(value, eqx.Module):
             yield name, value
+
+
+def _shortest_delay(connectome: Connectome, speed) -> float:
+    w = np.asarray(connectome.weights)
+    lengths = np.asarray(connectome.lengths)[(w != 0) & (np.asarray(connectome.lengths) > 0)]
+    if lengths.size == 0:
+        return math.inf
+    return float(lengths.min() / np.asarray(speed))
 
 
 def _longest_delay(connectome: Connectome, speed) -> float:

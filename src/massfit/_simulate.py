@@ -188,8 +188,8 @@ def simulate(
     length = math.ceil(network.max_delay / dt - 1e-9) + 2
     delays = network.delays() / dt
     weights = network.connectome.weights
-    lam = delays if solver_interpolates(solver) else jnp.round(delays)
-    _check_delays(network, solver, delays, lam, weights, dt)
+    interpolate = solver_interpolates(solver)
+    delays, lam = _check_delays(network, interpolate, delays, weights, dt)
 
     n_ou = len(noise_rows) if isinstance(network.noise, OrnsteinUhlenbeckNoise) else 0
     if history is None:
@@ -204,16 +204,21 @@ def simulate(
     start = history.step
 
     if isinstance(solver, AbstractDelaySolver):
+        block = _block_size(solver, network.min_delay / dt)
         reads = {
-            theta: _stage_reads(lam, theta, length, solver.hermite) for theta in solver.stage_times
+            theta: _stage_reads(lam, theta, interpolate, solver.hermite)
+            for theta in solver.stage_times
         }
+        current = lam <= 0
+        if is_concrete(lam) and not bool(jnp.any(current)):
+            current = None
     else:
         if network.max_delay > 0 or network.noise is not None:
             raise ValueError(
                 f"`solver` {type(solver).__name__} is a plain diffrax solver, which can't "
                 "carry a delay history or noise: use massfit.Euler(), Heun() or RK4()."
             )
-        reads = {}
+        block, reads, current = 1, {}, None
 
     term = NetworkTerm(
         network=network,
@@ -223,6 +228,8 @@ def simulate(
             inputs, node, n, n_steps, start, dt, dtype, noise_rows if n_ou else ()
         ),
         reads=reads,
+        current=current,
+        block=block,
     )
 
     rel = _save_steps(ts, save_every, dt, n_steps, transient_steps, start)
@@ -241,13 +248,14 @@ def simulate(
         solver,
         t0=t0,
         t1=t0 + n_steps,
-        dt0=1.0,
+        dt0=None,
         y0=(state0, history.noise),
         args=history,
         saveat=saveat,
-        stepsize_controller=diffrax.ConstantStepSize(),
+        # Explicit block boundaries: ConstantStepSize would re-space a short last block.
+        stepsize_controller=diffrax.StepTo(ts=t0 + _block_ends(n_steps, block)),
         adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
-        max_steps=n_steps,
+        max_steps=-(-n_steps // block),
         progress_meter=diffrax.TqdmProgressMeter() if progress else diffrax.NoProgressMeter(),
     )
     saved, final = sol.ys
@@ -334,25 +342,36 @@ def _save_steps(ts, save_every, dt, n_steps, transient_steps, start):
     return jnp.asarray(rel, dtype=jnp.result_type(float))
 
 
-def _stage_reads(lam, theta: float, length: int, hermite: bool) -> StageReads:
+def _stage_reads(lam, theta: float, interpolate: bool, hermite: bool) -> StageReads:
     p = theta - lam
     m0 = jnp.floor(p)
-    frac = p - m0
-    m0 = jnp.clip(m0.astype(jnp.int32), -(length - 1), 0)
-    exact_grid = is_concrete(lam) and bool(jnp.all(frac == 0))
-    current = lam <= 0
-    if is_concrete(lam) and not bool(jnp.any(current)):
-        current = None
-    if exact_grid:
-        return StageReads(m0, None, None, current, hermite=False)
-    m1 = jnp.minimum(m0 + 1, 0)
-    return StageReads(m0, m1, frac, current, hermite=hermite)
+    frac = None if not interpolate and theta == int(theta) else p - m0
+    return StageReads(m0.astype(jnp.int32), frac, hermite=hermite and frac is not None)
 
 
-def _check_delays(network, solver, delays, lam, weights, dt):
+def _block_ends(n_steps: int, block: int):
+    ends = np.minimum(np.arange(0, n_steps + block, block), n_steps)
+    return jnp.asarray(np.unique(ends), dtype=jnp.result_type(float))
+
+
+def _block_size(solver, shortest: float) -> int:
+    # Every delayed sample a block reads must already be in the history: the block may not
+    # be longer than the shortest non-zero delay (less a margin for RK4's mid stages).
+    if solver.interpolate_delays:
+        fits = math.ceil(shortest - 1e-9) - 1 if math.isfinite(shortest) else solver.max_block
+    else:
+        fits = math.floor(shortest + 0.5) if math.isfinite(shortest) else solver.max_block
+    return max(1, min(solver.max_block, fits - solver.block_margin))
+
+
+def _check_delays(network, interpolate, delays, weights, dt):
+    """Check the delays (in steps) against the network's bounds and `dt`; return them and
+    the delays the solver reads (rounded to whole steps unless interpolating)."""
+    lam = delays if interpolate else jnp.round(delays)
     on = weights != 0
     limit = network.max_delay / dt * (1 + 1e-5) + 1e-6
     too_long = jnp.any(on & (delays > limit))
+    too_short = jnp.any(on & (delays > 0) & (delays < network.min_delay / dt * (1 - 1e-5)))
     within_step = jnp.any(on & (lam > 0) & (lam < 1))
     if is_concrete(delays, weights):
         if bool(too_long):
@@ -361,6 +380,13 @@ def _check_delays(network, solver, delays, lam, weights, dt):
                 f"exceeds Network.max_delay = {network.max_delay} ms (set when the network "
                 "was built). Rebuild the Network, or pass a larger max_delay."
             )
+        if bool(too_short):
+            raise ValueError(
+                "the shortest non-zero delay, "
+                f"{float(jnp.min(jnp.where(on & (delays > 0), delays, jnp.inf))) * dt:.6g} ms, "
+                f"is below Network.min_delay = {network.min_delay} ms (set when the network "
+                "was built). Rebuild the Network, or pass a smaller min_delay."
+            )
         if bool(within_step):
             raise ValueError(
                 f"some delays are shorter than one step dt = {dt} ms but not zero (shortest "
@@ -368,7 +394,7 @@ def _check_delays(network, solver, delays, lam, weights, dt):
                 "reading them needs a smaller dt."
             )
         rounded = on & (delays > 0)
-        if not solver_interpolates(solver) and bool(jnp.any(rounded)):
+        if not interpolate and bool(jnp.any(rounded)):
             err = jnp.max(jnp.where(rounded, jnp.abs(delays - lam), 0)) * dt
             shortest = float(jnp.min(jnp.where(rounded, delays, jnp.inf))) * dt
             if shortest < dt:
@@ -379,10 +405,17 @@ def _check_delays(network, solver, delays, lam, weights, dt):
                     stacklevel=3,
                 )
     else:
-        eqx.error_if(
+        delays = eqx.error_if(
             delays, too_long, "a delay exceeds Network.max_delay: pass a larger max_delay"
         )
-        eqx.error_if(delays, within_step, "a non-zero delay is shorter than dt: reduce dt")
+        delays = eqx.error_if(
+            delays, too_short, "a delay is below Network.min_delay: pass a smaller min_delay"
+        )
+        delays = eqx.error_if(
+            delays, within_step, "a non-zero delay is shorter than dt: reduce dt"
+        )
+        lam = delays if interpolate else jnp.round(delays)
+    return delays, lam
 
 
 def _check_history(history, n_coupled, n, length, n_ou):

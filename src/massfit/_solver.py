@@ -18,7 +18,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import Array, Float, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
 from ._history import History, StageReads
 from ._network import Network
@@ -37,6 +37,8 @@ class NetworkTerm(diffrax.AbstractTerm):
     key: PRNGKeyArray | None
     inputs: Callable
     reads: dict[float, StageReads]
+    current: Bool[Array, "N N"] | None
+    block: int = eqx.field(static=True)
 
     def vf(self, t, y, args):
         state, eta = y
@@ -53,12 +55,15 @@ class NetworkTerm(diffrax.AbstractTerm):
 
     # --- pieces used by the delay solvers -------------------------------------------
 
-    def stage(self, theta: float, t, state, eta, history: History):
-        """The drift (per ms) at stage time `t + theta` (steps), with delayed coupling."""
-        cidx = jnp.array(self.network.coupled_index)
-        delayed = self.reads[theta].read(history, state[cidx], self.dt)
+    def stage(self, t, theta: float, state, eta, delayed: Float[Array, "C N N"]):
+        """The drift (per ms) at stage time `t + theta` (steps), given the delayed samples;
+        zero-delay edges see `state` itself."""
         net = self.network
-        coupling = net.coupling(net.k, net.connectome.weights, delayed, state[cidx])
+        cidx = jnp.array(net.coupled_index)
+        current = state[cidx]
+        if self.current is not None:
+            delayed = jnp.where(self.current, current[:, None, :], delayed)
+        coupling = net.coupling(net.k, net.connectome.weights, delayed, current)
         inputs = self.inputs(t, theta, eta)
         return net.drift((t + theta) * self.dt, state, coupling, inputs)
 
@@ -88,52 +93,67 @@ def _network_term(terms) -> NetworkTerm:
     return terms
 
 
-class _GridInterpolation(diffrax.AbstractLocalInterpolation):
-    # Linear between the ends of a step, and *exactly* the end values near the grid points
-    # (save times are whole steps, but diffrax's step ends can be off by rounding), so saving
-    # reproduces the solver's states bit for bit.
+class _BlockInterpolation(diffrax.AbstractLocalInterpolation):
+    # The states at the whole steps of a block, exactly (save times are whole steps, though
+    # diffrax's step ends can be off by rounding), and linear in between.
     t0: Float[Array, ""]
     t1: Float[Array, ""]
     y0: object
-    y1: object
+    ys: object  # the K sub-step states, stacked
 
     def evaluate(self, t0, t1=None, left: bool = True):
         if t1 is not None:
             return jax.tree.map(lambda a, b: a - b, self.evaluate(t1), self.evaluate(t0))
-        w = (t0 - self.t0) / (self.t1 - self.t0)
-        at_end = jnp.abs(t0 - self.t1) < 0.25
-        at_start = jnp.abs(t0 - self.t0) < 0.25
+        rel = t0 - self.t0
+        nearest = jnp.round(rel)
+        snap = jnp.abs(rel - nearest) < 0.25
+        lo = jnp.where(snap, nearest, jnp.floor(rel))
+        w = jnp.where(snap, 0.0, rel - lo)
 
         def interp(a, b):
-            mid = a + w.astype(a.dtype) * (b - a)
-            return jnp.where(at_end, b, jnp.where(at_start, a, mid))
+            states = jnp.concatenate([a[None], b])
+            i = jnp.clip(lo, 0, b.shape[0]).astype(jnp.int32)
+            j = jnp.minimum(i + 1, b.shape[0])
+            return states[i] + w.astype(a.dtype) * (states[j] - states[i])
 
-        return jax.tree.map(interp, self.y0, self.y1)
+        return jax.tree.map(interp, self.y0, self.ys)
 
 
 class AbstractDelaySolver(diffrax.AbstractSolver):
     """A fixed-step Runge–Kutta method for delay-coupled networks.
 
-    Use it through `massfit.simulate` (or `diffrax.diffeqsolve` with a `NetworkTerm`,
-    `dt0=1`, a `ConstantStepSize` controller, and the initial `History` in `args`). White
-    noise is Itô: it enters as `g(X_n) dW_n` in every method (Euler–Maruyama for the noise
-    part); with additive noise Heun has strong order 1.
+    Use it through `massfit.simulate`. One diffrax step advances a *block* of `K` steps of
+    size `dt`, where `K` is at most `max_block` and small enough that every delayed sample
+    the block needs is already in the history (`K` ≤ the shortest non-zero delay in steps):
+    all of them are read in one gather, then the sub-steps run as plain elementwise code.
+    The result is the same as stepping one `dt` at a time.
+
+    White noise is Itô: it enters as `g(X_n) dW_n` in every method (Euler–Maruyama for the
+    noise part); with additive noise Heun has strong order 1.
 
     **Arguments:**
 
     - `interpolate_delays`: read delayed values at the exact delay by interpolating between
         steps (needed for a gradient with respect to `speed` or lengths). `False` (default)
         rounds each delay to the nearest whole step.
+    - `max_block`: the largest number of steps per block; 1 steps one `dt` at a time.
     """
 
     interpolate_delays: bool = eqx.field(default=False, static=True)
+    max_block: int = eqx.field(default=8, static=True)
 
     term_structure: ClassVar = NetworkTerm
-    interpolation_cls: ClassVar = _GridInterpolation
+    interpolation_cls: ClassVar = _BlockInterpolation
     #: Stage times within a step, in steps.
     stage_times: ClassVar[tuple[float, ...]]
     #: Whether delayed reads between grid points need cubic Hermite interpolation.
     hermite: ClassVar[bool] = False
+    #: How many steps shorter than the shortest delay a block must be.
+    block_margin: ClassVar[int] = 0
+
+    def __check_init__(self):
+        if not (isinstance(self.max_block, int) and self.max_block >= 1):
+            raise ValueError(f"`max_block` must be an integer >= 1; got {self.max_block!r}.")
 
     def init(self, terms, t0, t1, y0, args) -> History:
         return args
@@ -146,17 +166,21 @@ class AbstractDelaySolver(diffrax.AbstractSolver):
         terms = _network_term(terms)
         history: History = solver_state
         state, eta = y0
-        new_state, new_eta, history = self.advance(terms, t0, state, eta, history)
+        states, etas, history = self.advance(terms, t0, state, eta, history)
+        # The last block of a run may be short: keep its first `count` sub-steps.
+        count = jnp.round(t1 - t0).astype(history.step.dtype)
         cidx = jnp.array(terms.network.coupled_index)
-        history = eqx.tree_at(lambda h: h.noise, history, new_eta).push(new_state[cidx])
-        y1 = (new_state, new_eta)
-        dense = dict(y0=y0, y1=y1)
+        history = eqx.tree_at(lambda h: h.noise, history, etas[count - 1])
+        history = history.push(jnp.moveaxis(states[:, cidx], 0, -1), count)
+        y1 = (states[count - 1], etas[count - 1])
+        dense = dict(y0=y0, ys=(states, etas))
         return y1, None, dense, history, diffrax.RESULTS.successful
 
     @abc.abstractmethod
     def advance(self, terms: NetworkTerm, t, state, eta, history: History):
-        """One step from `t` (steps): returns `(state, eta, history)` at `t + 1`; `history`
-        may record slopes but not the new sample (pushed by `step`)."""
+        """Advance `terms.block` steps from `t` (steps): returns the stacked states and
+        coloured-noise states after each sub-step, and the history (which may record slopes,
+        but not the new samples: `step` pushes them)."""
 
 
 class Euler(AbstractDelaySolver):
@@ -171,10 +195,17 @@ class Euler(AbstractDelaySolver):
         return 0.5
 
     def advance(self, terms, t, state, eta, history):
-        step = history.step
-        f0 = terms.stage(0.0, t, state, eta, history)
-        new = state + terms.dt * f0 + terms.white_noise(step, state)
-        return new, terms.coloured_noise(step, eta), history
+        step, dt, k = history.step, terms.dt, terms.block
+        delayed = terms.reads[0.0].gather(history, k, dt)
+        states, etas = [], []
+        for q in range(k):
+            f0 = terms.stage(t + q, 0.0, state, eta, delayed[..., q])
+            noise = terms.white_noise(step + q, state)
+            eta = terms.coloured_noise(step + q, eta)
+            state = state + dt * f0 + noise
+            states.append(state)
+            etas.append(eta)
+        return jnp.stack(states), jnp.stack(etas), history
 
 
 class Heun(AbstractDelaySolver):
@@ -184,7 +215,7 @@ class Heun(AbstractDelaySolver):
     zero-delay edge sees the predictor. This is TVB's stochastic Heun for additive noise.
     """
 
-    stage_times: ClassVar = (0.0, 1.0)
+    stage_times: ClassVar = (0.0,)
 
     def order(self, terms):
         return 2
@@ -193,14 +224,21 @@ class Heun(AbstractDelaySolver):
         return 1.0 if terms.network.noise is None else 0.5
 
     def advance(self, terms, t, state, eta, history):
-        step = history.step
-        noise = terms.white_noise(step, state)
-        new_eta = terms.coloured_noise(step, eta)
-        f0 = terms.stage(0.0, t, state, eta, history)
-        predictor = state + terms.dt * f0 + noise
-        f1 = terms.stage(1.0, t, predictor, new_eta, history)
-        new = state + 0.5 * terms.dt * (f0 + f1) + noise
-        return new, new_eta, history
+        step, dt, k = history.step, terms.dt, terms.block
+        # Sub-step q reads position q (first stage) and q + 1 (second): one gather of k + 1.
+        delayed = terms.reads[0.0].gather(history, k + 1, dt)
+        states, etas = [], []
+        for q in range(k):
+            noise = terms.white_noise(step + q, state)
+            new_eta = terms.coloured_noise(step + q, eta)
+            f0 = terms.stage(t + q, 0.0, state, eta, delayed[..., q])
+            predictor = state + dt * f0 + noise
+            f1 = terms.stage(t + q, 1.0, predictor, new_eta, delayed[..., q + 1])
+            state = state + 0.5 * dt * (f0 + f1) + noise
+            eta = new_eta
+            states.append(state)
+            etas.append(eta)
+        return jnp.stack(states), jnp.stack(etas), history
 
 
 class RK4(AbstractDelaySolver):
@@ -212,8 +250,9 @@ class RK4(AbstractDelaySolver):
     increment is added after the deterministic step (weak order 1); prefer `Heun` for SDEs.
     """
 
-    stage_times: ClassVar = (0.0, 0.5, 1.0)
+    stage_times: ClassVar = (0.0, 0.5)
     hermite: ClassVar = True
+    block_margin: ClassVar = 1
 
     def order(self, terms):
         return 4
@@ -222,15 +261,27 @@ class RK4(AbstractDelaySolver):
         return 0.5
 
     def advance(self, terms, t, state, eta, history):
-        step = history.step
-        dt = terms.dt
-        new_eta = terms.coloured_noise(step, eta)
-        mid_eta = 0.5 * (eta + new_eta)
-        k1 = terms.stage(0.0, t, state, eta, history)
+        step, dt, k = history.step, terms.dt, terms.block
         cidx = jnp.array(terms.network.coupled_index)
-        history = history.set_slope(k1[cidx])
-        k2 = terms.stage(0.5, t, state + 0.5 * dt * k1, mid_eta, history)
-        k3 = terms.stage(0.5, t, state + 0.5 * dt * k2, mid_eta, history)
-        k4 = terms.stage(1.0, t, state + dt * k3, new_eta, history)
-        new = state + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4) + terms.white_noise(step, state)
-        return new, new_eta, history
+        ends = terms.reads[0.0].gather(history, k + 1, dt)
+        k1 = terms.stage(t, 0.0, state, eta, ends[..., 0])
+        # A one-step block's mid stages may read just before the current sample.
+        history = history.set_slopes(k1[cidx][..., None])
+        mids = terms.reads[0.5].gather(history, k, dt)
+        states, etas, slopes = [], [], []
+        for q in range(k):
+            new_eta = terms.coloured_noise(step + q, eta)
+            mid_eta = 0.5 * (eta + new_eta)
+            if q > 0:
+                k1 = terms.stage(t + q, 0.0, state, eta, ends[..., q])
+            k2 = terms.stage(t + q, 0.5, state + 0.5 * dt * k1, mid_eta, mids[..., q])
+            k3 = terms.stage(t + q, 0.5, state + 0.5 * dt * k2, mid_eta, mids[..., q])
+            k4 = terms.stage(t + q, 1.0, state + dt * k3, new_eta, ends[..., q + 1])
+            noise = terms.white_noise(step + q, state)
+            state = state + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4) + noise
+            eta = new_eta
+            slopes.append(k1[cidx])
+            states.append(state)
+            etas.append(eta)
+        history = history.set_slopes(jnp.stack(slopes, axis=-1))
+        return jnp.stack(states), jnp.stack(etas), history
