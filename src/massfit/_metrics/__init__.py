@@ -1,0 +1,1 @@
+"""Implementation of `massfit.metrics` (public names are re-exported there)."""

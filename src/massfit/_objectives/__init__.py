@@ -1,0 +1,1 @@
+"""Implementation of `massfit.objectives` (public names are re-exported there)."""
