@@ -1,0 +1,137 @@
+"""Saving and resuming a gradient fit: one file, a JSON header line then
+`eqx.tree_serialise_leaves` data (never pickle)."""
+
+import json
+import math
+import os
+import pathlib
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import PyTree
+
+from ._loop import Tracker
+
+
+_FORMAT = "massfit fit checkpoint"
+_VERSION = 1
+
+
+def _key_parts(key: Any) -> tuple[Any, dict]:
+    if key is None:
+        return None, {"key": None}
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        data, impl = jax.random.key_data(key), str(jax.random.key_impl(key))
+    else:
+        data, impl = jnp.asarray(key), None
+    return data, {"key": {"impl": impl, "shape": list(data.shape), "dtype": str(data.dtype)}}
+
+
+def save_checkpoint(
+    path: str | os.PathLike,
+    *,
+    step: int,
+    paths: tuple[str, ...],
+    params: PyTree,
+    opt_state: PyTree,
+    key: Any,
+    tracker: Tracker,
+) -> None:
+    """Write the state reached after `step` steps; replaces the file atomically."""
+    losses, history = tracker.history()
+    key_data, key_header = _key_parts(key)
+    best_loss = tracker.best_loss
+    header = {
+        "format": _FORMAT,
+        "version": _VERSION,
+        "step": step,
+        "paths": list(paths),
+        "n_history": len(losses),
+        "best_loss": None if math.isinf(best_loss) else best_loss,
+        "best_step": tracker.best_step,
+        **key_header,
+    }
+    tree = {
+        "params": params,
+        "opt_state": opt_state,
+        "key": key_data,
+        "losses": losses,
+        "history": history,
+        "best_params": tracker.best_state,
+        "best_aux": tracker.best_aux,
+    }
+    path = pathlib.Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(json.dumps(header).encode() + b"\n")
+        eqx.tree_serialise_leaves(f, tree)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(
+    path: str | os.PathLike,
+    *,
+    paths: tuple[str, ...],
+    params: PyTree,
+    opt_state: PyTree,
+    physical: dict[str, np.ndarray],
+    aux_like: Any,
+) -> tuple[dict, dict]:
+    """Read a checkpoint written by `save_checkpoint` for the same trained paths.
+
+    `params`, `opt_state` and `physical` are examples of this fit's trained leaves, optimiser
+    state and physical values (their shapes and dtypes must match the file); `aux_like` is a
+    function returning an example of the loss's aux (only called when the file has a best step).
+    Returns (header, state).
+    """
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No checkpoint at {str(path)!r} to resume from.")
+    with open(path, "rb") as f:
+        try:
+            header = json.loads(f.readline())
+        except ValueError:
+            header = None
+        if not isinstance(header, dict) or header.get("format") != _FORMAT:
+            raise ValueError(f"{str(path)!r} is not a massfit fit checkpoint.")
+        if header["version"] != _VERSION:
+            raise ValueError(
+                f"{str(path)!r} has checkpoint format version {header['version']}; this "
+                f"massfit reads version {_VERSION}."
+            )
+        if tuple(header["paths"]) != tuple(paths):
+            raise ValueError(
+                f"The checkpoint trains {header['paths']} but this fit trains {list(paths)}; "
+                "resume with the same model and `trainable`."
+            )
+        n = header["n_history"]
+        has_best = header["best_step"] is not None
+        key_info = header["key"]
+        like = {
+            "params": params,
+            "opt_state": opt_state,
+            "key": None
+            if key_info is None
+            else jax.ShapeDtypeStruct(tuple(key_info["shape"]), jnp.dtype(key_info["dtype"])),
+            "losses": np.zeros((n,), np.float64),
+            "history": {
+                p: np.zeros((n, *np.shape(v)), np.asarray(v).dtype) for p, v in physical.items()
+            },
+            "best_params": params if has_best else None,
+            "best_aux": aux_like() if has_best else None,
+        }
+        try:
+            state = eqx.tree_deserialise_leaves(f, like)
+        except (RuntimeError, ValueError, EOFError) as e:
+            raise ValueError(
+                f"The checkpoint {str(path)!r} does not match this fit (a different optimiser, "
+                f"model or loss?): {e}"
+            ) from None
+    if key_info is not None and key_info["impl"] is not None:
+        state["key"] = jax.random.wrap_key_data(state["key"], impl=key_info["impl"])
+    if header["best_loss"] is None:
+        header["best_loss"] = math.inf
+    return header, state

@@ -1,0 +1,227 @@
+"""`multistart`: several gradient fits from different starting points, vmapped together."""
+
+from collections.abc import Callable
+from typing import Any
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+from jaxtyping import Array, PyTree
+from tqdm import tqdm
+
+from .._params import Bounded, is_constraint
+from ._gradient import check_optimiser, choose_mode, falls_back_to_reverse, step
+from ._population import check_int, population_sharding
+from ._problem import Loss, make_problem
+from ._result import FitResult, MultistartResult
+
+
+def _starting_points(params: PyTree, n_starts: int, key: Array) -> PyTree:
+    """Start 0 is `params`; the others draw each Bounded parameter uniformly in its bounds."""
+    nodes, treedef = jax.tree.flatten(params, is_leaf=is_constraint)
+    keys = jr.split(key, len(nodes))
+    batched = []
+    for node, k in zip(nodes, keys):
+        if isinstance(node, Bounded):
+            raw = node.raw
+            u = jr.uniform(k, (n_starts - 1, *raw.shape), dtype=raw.dtype)
+            drawn = jnp.log(u) - jnp.log1p(-u)
+            node = eqx.tree_at(lambda c: c.raw, node, jnp.concatenate([raw[None], drawn]))
+            batched.append(node)
+        else:
+            batched.append(jax.tree.map(lambda x: jnp.broadcast_to(x, (n_starts, *x.shape)), node))
+    return jax.tree.unflatten(treedef, batched)
+
+
+def _broadcast_where(cond: Array, new: PyTree, old: PyTree) -> PyTree:
+    def pick(a, b):
+        c = cond.reshape(cond.shape + (1,) * (a.ndim - 1))
+        return jnp.where(c, a, b)
+
+    return jax.tree.map(pick, new, old)
+
+
+@eqx.filter_jit
+def _batched_step(
+    loss: Loss,
+    optimiser: Any,
+    mode: str,
+    sharding: Any,
+    params: PyTree,
+    opt_state: PyTree,
+    best_params: PyTree,
+    best_loss: Array,
+    static: PyTree,
+    target: PyTree,
+    index: Array,
+):
+    """One step of every start at once, keeping each start's best parameters."""
+    if sharding is not None:
+        params = jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, sharding), params)
+    out = eqx.filter_vmap(
+        lambda p, s: step(loss, optimiser, mode, p, s, static, target, None, index)
+    )(params, opt_state)
+    improved = out.loss_finite & (out.loss < best_loss)
+    best_params = _broadcast_where(improved, params, best_params)
+    best_loss = jnp.where(improved, out.loss.astype(best_loss.dtype), best_loss)
+    return out, best_params, best_loss, improved
+
+
+def multistart(
+    model: PyTree,
+    optimiser: Any,
+    *,
+    trainable: Any,
+    n_starts: int,
+    key: Array,
+    n_steps: int,
+    loss_fn: Callable | None = None,
+    objective: Callable | None = None,
+    predict: Callable | None = None,
+    target: PyTree | None = None,
+    penalty: Callable[[PyTree], Any] | None = None,
+    mode: str = "auto",
+    shard: bool | str = "auto",
+    progress: bool = True,
+) -> MultistartResult:
+    """Run `n_starts` gradient fits from different starting points at once; keep the best.
+
+    Start 0 is the model as given. In the others every trained `Bounded` parameter is drawn
+    uniformly within its bounds (each element independently); other trained parameters
+    (`Positive` or plain) start from their given value in every start. The fits run
+    **vmapped together**: each step is one compiled call for all starts (sharded over the
+    host's devices when there are several and `n_starts` is a multiple of their number).
+
+    Each start behaves as in `fit` (same loss arguments, gradient `mode`, best-seen
+    tracking); a start whose loss or gradient turns non-finite stops moving (its update is
+    not applied) while the others go on.
+
+    **Arguments:**
+
+    - `model`, `optimiser`, `trainable`, `loss_fn`, `objective`, `predict`, `target`,
+        `penalty`, `mode`, `progress`: as in `fit` (the loss is called without a key).
+    - `n_starts`: how many fits, at least 1.
+    - `key`: PRNG key for drawing the starting points.
+    - `n_steps`: steps per fit.
+    - `shard`: "auto", True or False, as in `cma_es`.
+
+    **Returns:**
+
+    A `MultistartResult`: `best` (the `FitResult` of the best start), `best_index`, and
+    every start's best loss, parameters and starting point.
+    """
+    check_optimiser(optimiser)
+    check_int("n_starts", n_starts, 1)
+    check_int("n_steps", n_steps, 0)
+    problem = make_problem(
+        model,
+        trainable=trainable,
+        loss_fn=loss_fn,
+        objective=objective,
+        predict=predict,
+        target=target,
+        penalty=penalty,
+    )
+    chosen = choose_mode(mode, problem.n_scalars)
+    sharding, _ = population_sharding(shard, n_starts, round_up=False)
+    params = _starting_points(problem.params, n_starts, key)
+    with jax.numpy_dtype_promotion("standard"):
+        opt_state = eqx.filter_vmap(optimiser.init)(params)
+    first_physical = jax.device_get(eqx.filter_vmap(lambda p: problem.physical(p))(params))
+    best_params = params
+    best_loss = jnp.full((n_starts,), jnp.inf, dtype=float)
+    best_step = np.full((n_starts,), -1)
+    losses: list[np.ndarray] = []
+    history: dict[str, list[np.ndarray]] = {p: [] for p in problem.paths}
+    reason = None
+    bar = tqdm(total=n_steps, disable=not progress, desc="multistart")
+    i = 0
+    try:
+        while i < n_steps:
+            try:
+                out, new_best_params, new_best_loss, improved = _batched_step(
+                    problem.loss,
+                    optimiser,
+                    chosen,
+                    sharding,
+                    params,
+                    opt_state,
+                    best_params,
+                    best_loss,
+                    problem.static,
+                    problem.target,
+                    jnp.int32(i),
+                )
+            except TypeError as e:
+                if not falls_back_to_reverse(e, mode, chosen):
+                    raise
+                chosen = "reverse"
+                continue
+            step_losses = np.asarray(out.loss, dtype=np.float64)
+            physical = jax.device_get(out.physical)
+            losses.append(step_losses)
+            for p in problem.paths:
+                history[p].append(np.asarray(physical[p]))
+            best_step = np.where(np.asarray(improved), i, best_step)
+            params, opt_state = out.params, out.opt_state
+            best_params, best_loss, i = new_best_params, new_best_loss, i + 1
+            bar.update(1)
+            bar.set_postfix_str(f"best {float(jnp.min(best_loss)):.4g}", refresh=False)
+    except KeyboardInterrupt:
+        reason = "interrupted"
+    finally:
+        bar.close()
+
+    n_done = len(losses)
+    loss_history = np.stack(losses) if losses else np.zeros((0, n_starts))
+    param_history = {
+        p: np.stack(v) if v else np.zeros((0, n_starts, *np.shape(first_physical[p])[1:]))
+        for p, v in history.items()
+    }
+    final_losses = np.asarray(best_loss, dtype=np.float64)
+    index = int(np.argmin(final_losses)) if n_done else 0
+    steps_of_best = np.maximum(best_step, 0)
+    per_start = {
+        p: v[steps_of_best, np.arange(n_starts)] if n_done else first_physical[p]
+        for p, v in param_history.items()
+    }
+    if n_done and best_step[index] >= 0:
+        trained = jax.tree.map(lambda x: x[index], best_params)
+        aux = eqx.filter_jit(problem.loss)(trained, problem.static, problem.target, None)[1]
+        best = FitResult(
+            model=problem.model(trained),
+            best_loss=float(final_losses[index]),
+            best_step=int(best_step[index]),
+            best_params={p: np.asarray(v[index]) for p, v in per_start.items()},
+            history=loss_history[:, index],
+            param_history={p: v[:, index] for p, v in param_history.items()},
+            aux=aux,
+            n_steps=n_done,
+            stopped_early=reason is not None,
+            reason=reason,
+            method=f"multistart ({chosen} mode)",
+        )
+    else:
+        best = FitResult(
+            model=model,
+            best_loss=float("inf"),
+            best_step=None,
+            best_params={},
+            history=loss_history[:, 0],
+            param_history={p: v[:, 0] for p, v in param_history.items()},
+            aux=None,
+            n_steps=n_done,
+            stopped_early=reason is not None,
+            reason=reason,
+            method=f"multistart ({chosen} mode)",
+        )
+    return MultistartResult(
+        best=best,
+        best_index=index,
+        losses=final_losses,
+        params=per_start,
+        initial_params={p: np.asarray(v) for p, v in first_physical.items()},
+        history=loss_history,
+    )
