@@ -2,7 +2,7 @@
 
 import importlib.metadata
 
-from . import metrics as metrics, objectives as objectives
+from . import datasets as datasets, io as io, metrics as metrics, objectives as objectives
 from ._connectome import Connectome as Connectome
 from ._coupling import (
     AbstractCoupling as AbstractCoupling,
@@ -12,6 +12,16 @@ from ._coupling import (
     Sigmoidal as Sigmoidal,
     SigmoidalJansenRit as SigmoidalJansenRit,
     Tanh as Tanh,
+)
+from ._fit import (
+    cma_es as cma_es,
+    differential_evolution as differential_evolution,
+    fit as fit,
+    FitResult as FitResult,
+    FORWARD_MODE_MAX_PARAMS as FORWARD_MODE_MAX_PARAMS,
+    l2_prior as l2_prior,
+    multistart as multistart,
+    MultistartResult as MultistartResult,
 )
 from ._history import History as History
 from ._models import (
@@ -31,6 +41,15 @@ from ._noise import (
     AdditiveNoise as AdditiveNoise,
     MultiplicativeNoise as MultiplicativeNoise,
     OrnsteinUhlenbeckNoise as OrnsteinUhlenbeckNoise,
+)
+from ._params import (
+    AbstractConstraint as AbstractConstraint,
+    Bounded as Bounded,
+    get_by_path as get_by_path,
+    parameter_paths as parameter_paths,
+    Positive as Positive,
+    select as select,
+    unwrap as unwrap,
 )
 from ._simulate import simulate as simulate, Trajectory as Trajectory
 from ._solver import (
