@@ -14,8 +14,6 @@ def describe(x) -> str:
     """A short description of a value for error messages: type, and shape/dtype if an array."""
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         return f"{type(x).__name__} of shape {tuple(x.shape)} and dtype {x.dtype}"
-    if isinstance(x, np.generic):
-        return f"{type(x).__name__} {x!r}"
     return f"{type(x).__name__} {x!r}"
 
 
