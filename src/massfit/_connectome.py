@@ -9,7 +9,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._custom_types import MatrixLike
-from ._errors import is_concrete
+from ._errors import eager_constants, is_concrete
 
 
 _DIAGONAL_POLICIES = ("keep", "zero", "error")
@@ -48,6 +48,7 @@ class Connectome(eqx.Module):
     lengths: Float[Array, "N N"]
     labels: tuple[str, ...] = eqx.field(static=True)
 
+    @eager_constants
     def __init__(
         self,
         weights: MatrixLike,
@@ -76,17 +77,13 @@ class Connectome(eqx.Module):
                 f"{lengths.shape}."
             )
         if diagonal not in _DIAGONAL_POLICIES:
-            raise ValueError(
-                f"`diagonal` must be one of {_DIAGONAL_POLICIES}; got {diagonal!r}."
-            )
+            raise ValueError(f"`diagonal` must be one of {_DIAGONAL_POLICIES}; got {diagonal!r}.")
         if labels is None:
             labels = tuple(f"r{i}" for i in range(n))
         else:
             labels = tuple(str(label) for label in labels)
             if len(labels) != n:
-                raise ValueError(
-                    f"`labels` must name all {n} regions; got {len(labels)} labels."
-                )
+                raise ValueError(f"`labels` must name all {n} regions; got {len(labels)} labels.")
             if len(set(labels)) != n:
                 raise ValueError("`labels` must be unique; got duplicates.")
 

@@ -1,7 +1,27 @@
 """Helpers shared by the input checks."""
 
+import functools
+
 import jax
 import numpy as np
+
+
+def eager_constants(fn):
+    """Run `fn` with constants evaluated eagerly even under `jit`/`vmap`.
+
+    Since JAX 0.4.36 `jnp.asarray(5.0)` inside a traced function is a tracer, so a model or
+    network built inside the user's jitted function could not be checked, and a `Network`
+    could not read its delay bounds off a constant speed. Under
+    `jax.ensure_compile_time_eval` operations on concrete values give concrete arrays, while
+    operations on tracers trace as usual.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with jax.ensure_compile_time_eval():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def is_concrete(*xs) -> bool:

@@ -10,7 +10,7 @@ from jaxtyping import Array, Float
 from ._connectome import Connectome
 from ._coupling import AbstractCoupling, Diffusive
 from ._custom_types import Parameter, State
-from ._errors import check_range, is_concrete
+from ._errors import check_range, eager_constants, is_concrete
 from ._models import AbstractNodeModel, as_param
 from ._noise import AbstractNoise, OrnsteinUhlenbeckNoise
 
@@ -67,6 +67,7 @@ class Network(eqx.Module):
     max_delay: float = eqx.field(static=True)
     min_delay: float = eqx.field(static=True)
 
+    @eager_constants
     def __init__(
         self,
         node: AbstractNodeModel,
@@ -141,7 +142,9 @@ class Network(eqx.Module):
                 raise ValueError(
                     "`max_delay` (ms) is needed: the lengths or speed are traced or "
                     "constrained, so the delay history length can't be read off them. Pass "
-                    "max_delay= at least the longest delay you will simulate."
+                    "max_delay= at least the longest delay you will simulate. (Under jit, "
+                    "arrays made with jax.numpy are traced: build the Connectome outside, or "
+                    "from NumPy arrays, to keep it concrete.)"
                 )
             max_delay = _longest_delay(connectome, speed)
         max_delay = float(max_delay)

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, PyTree
 
-from ._errors import describe, is_concrete
+from ._errors import describe, eager_constants, is_concrete
 
 
 class AbstractConstraint(eqx.Module):
@@ -79,6 +79,7 @@ class Bounded(AbstractConstraint):
     lower: Array
     upper: Array
 
+    @eager_constants
     def __init__(self, value: ArrayLike, lower: ArrayLike, upper: ArrayLike):
         value = _as_float_array(value, "value")
         lower = jnp.asarray(_as_float_array(lower, "lower"), dtype=value.dtype)
@@ -139,6 +140,7 @@ class Positive(AbstractConstraint):
 
     raw: Array
 
+    @eager_constants
     def __init__(self, value: ArrayLike):
         value = _as_float_array(value, "value")
         if is_concrete(value):

@@ -8,8 +8,10 @@ from equinox import AbstractClassVar
 from jaxtyping import Array, Float
 
 from .._custom_types import State
+from .._errors import eager_constants
 
 
+@eager_constants
 def as_param(x):
     # Constraint wrappers (e.g. `Bounded`) and other Modules pass through untouched, so a
     # model can be built directly with a constrained parameter.
@@ -44,9 +46,7 @@ class AbstractNodeModel(eqx.Module):
     coupled_variables: AbstractClassVar[tuple[str, ...]]
 
     @abc.abstractmethod
-    def vector_field(
-        self, t: Float[Array, ""], state: State, inputs: State
-    ) -> State:
+    def vector_field(self, t: Float[Array, ""], state: State, inputs: State) -> State:
         """The time derivative `d state / dt` (per ms), shape `(V, N)`."""
 
     @abc.abstractmethod
