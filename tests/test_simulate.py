@@ -48,8 +48,7 @@ def _isolated(node, n, noise=None):
 def test_additive_noise_stationary_variance(dt, getkey):
     gamma, sigma = 0.5, 0.3
     net = _isolated(Linear1(gamma=gamma), 32, mf.AdditiveNoise(sigma))
-    traj = mf.simulate(net, duration=2000.0, dt=dt, key=getkey(), transient=20.0,
-                       save_every=0.5)
+    traj = mf.simulate(net, duration=2000.0, dt=dt, key=getkey(), transient=20.0, save_every=0.5)
     var = float(jnp.var(traj["x"]))
     assert var == pytest.approx(sigma**2 / (2 * gamma), rel=0.05)
 
@@ -58,8 +57,16 @@ def test_noise_does_not_depend_on_dt_brainmass_defect(getkey):
     # brainmass adds white noise without sqrt(dt): its variance scales with dt. Ours doesn't.
     net = _isolated(Linear1(gamma=1.0), 32, mf.AdditiveNoise(0.2))
     key = getkey()
-    v = [float(jnp.var(mf.simulate(net, duration=1000.0, dt=dt, key=key, transient=10.0,
-                                   save_every=0.5)["x"])) for dt in (0.1, 0.01)]
+    v = [
+        float(
+            jnp.var(
+                mf.simulate(net, duration=1000.0, dt=dt, key=key, transient=10.0, save_every=0.5)[
+                    "x"
+                ]
+            )
+        )
+        for dt in (0.1, 0.01)
+    ]
     assert v[0] == pytest.approx(v[1], rel=0.08)
 
 
@@ -91,8 +98,7 @@ def test_ou_input_noise_drives_linear_node(getkey):
     # x' = -gamma x + eta, eta OU(sigma, tau): Var x = sigma^2 / (gamma (gamma + 1/tau)).
     gamma, sigma, tau = 0.5, 0.3, 2.0
     net = _isolated(Linear1(gamma=gamma), 32, mf.OrnsteinUhlenbeckNoise(sigma, tau))
-    x = mf.simulate(net, duration=2000.0, dt=0.1, key=getkey(), transient=20.0,
-                    save_every=0.5)["x"]
+    x = mf.simulate(net, duration=2000.0, dt=0.1, key=getkey(), transient=20.0, save_every=0.5)["x"]
     assert float(jnp.var(x)) == pytest.approx(sigma**2 / (gamma * (gamma + 1 / tau)), rel=0.06)
 
 
@@ -113,16 +119,24 @@ def test_chunked_run_is_bit_identical(noisy_delayed_network, noise, solver):
     key = jr.key(42)
     whole = mf.simulate(net, duration=40.0, dt=0.1, key=key, solver=solver)
     first = mf.simulate(net, duration=15.0, dt=0.1, key=key, solver=solver)
-    second = mf.simulate(net, duration=25.0, dt=0.1, key=key, solver=solver,
-                         initial_state=first.final_state, history=first.final_history)
+    second = mf.simulate(
+        net,
+        duration=25.0,
+        dt=0.1,
+        key=key,
+        solver=solver,
+        initial_state=first.final_state,
+        history=first.final_history,
+    )
     np.testing.assert_array_equal(np.concatenate([first.ys, second.ys]), whole.ys)
     np.testing.assert_array_equal(np.concatenate([first.ts, second.ts]), whole.ts)
     np.testing.assert_array_equal(second.final_state, whole.final_state)
 
 
 def test_reproducible_and_key_dependent(noisy_delayed_network):
-    net = mf.Network(mf.Hopf(), noisy_delayed_network, k=0.2, speed=5.0,
-                     noise=mf.AdditiveNoise(0.05))
+    net = mf.Network(
+        mf.Hopf(), noisy_delayed_network, k=0.2, speed=5.0, noise=mf.AdditiveNoise(0.05)
+    )
     a = mf.simulate(net, duration=5.0, dt=0.1, key=jr.key(1))
     b = mf.simulate(net, duration=5.0, dt=0.1, key=jr.key(1))
     c = mf.simulate(net, duration=5.0, dt=0.1, key=jr.key(2))
@@ -145,8 +159,7 @@ def test_noiseless_hopf_oscillates_at_analytic_amplitude_and_frequency():
 
 def test_saving_options():
     net = _isolated(mf.Hopf(), 2)
-    traj = mf.simulate(net, duration=10.0, dt=0.1, transient=4.0, save_every=0.5,
-                       variables="x")
+    traj = mf.simulate(net, duration=10.0, dt=0.1, transient=4.0, save_every=0.5, variables="x")
     np.testing.assert_allclose(traj.ts, 4.5 + 0.5 * np.arange(12))
     assert traj.ys.shape == (12, 1, 2) and traj.variables == ("x",)
     full = mf.simulate(net, duration=10.0, dt=0.1)
@@ -215,8 +228,9 @@ def test_history_mismatch_and_missing_key(delayed):
     first = mf.simulate(delayed, duration=1.0, dt=0.1)
     with pytest.raises(ValueError, match="history"):
         mf.simulate(delayed, duration=1.0, dt=0.05, history=first.final_history)
-    noisy = mf.Network(delayed.node, delayed.connectome, k=0.1, speed=10.0,
-                       noise=mf.AdditiveNoise(0.1))
+    noisy = mf.Network(
+        delayed.node, delayed.connectome, k=0.1, speed=10.0, noise=mf.AdditiveNoise(0.1)
+    )
     with pytest.raises(ValueError, match="key"):
         mf.simulate(noisy, duration=1.0, dt=0.1)
 
@@ -234,3 +248,45 @@ def test_divergence_reports_time_and_region():
     net = _isolated(Blowup(), 2)
     with pytest.raises(FloatingPointError, match=r"t = 1\.\d+ ms in region 0"):
         mf.simulate(net, duration=3.0, dt=0.01)
+
+
+def _small_delayed(k, speed=5.0, **kwargs):
+    # NumPy inputs: they stay concrete when this runs under jit (a `jnp.array` made there
+    # would be a tracer, and then `max_delay` would have to be given).
+    conn = mf.Connectome(
+        np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.2], [0.5, 0.2, 0.0]]),
+        lengths=np.array([[0.0, 10.0, 20.0], [10.0, 0.0, 15.0], [20.0, 15.0, 0.0]]),
+    )
+    return mf.Network(mf.Hopf(a=0.2, x0=0.4), conn, k=k, speed=speed, **kwargs)
+
+
+def test_network_built_inside_jit_with_constant_speed():
+    # Since JAX 0.4.36 `jnp.asarray(5.0)` under jit is a tracer; the constructors evaluate
+    # constants eagerly, so the delay bounds are read off a constant speed inside jit too.
+    def run(k):
+        return mf.simulate(_small_delayed(k), duration=20.0, dt=0.1)["x"]
+
+    inside = jax.jit(run)(0.3)
+    np.testing.assert_array_equal(inside, jax.jit(lambda: run(0.3))())
+    np.testing.assert_allclose(inside, run(0.3), rtol=0, atol=1e-13)
+    assert jax.jit(lambda: _small_delayed(0.3).max_delay)() == pytest.approx(4.0)
+
+    # Constant arguments are still checked inside jit.
+    def bad():
+        return mf.Hopf(beta=-1.0).beta
+
+    with pytest.raises(ValueError, match="beta"):
+        jax.jit(bad)()
+
+
+def test_simulate_unwraps_constraints():
+    plain = mf.simulate(_small_delayed(0.3), duration=20.0, dt=0.1)["x"]
+    constrained = _small_delayed(
+        mf.Bounded(0.3, 0.0, 1.0), speed=mf.Positive(5.0), max_delay=4.0, min_delay=2.0
+    )
+    np.testing.assert_allclose(
+        mf.simulate(constrained, duration=20.0, dt=0.1)["x"], plain, rtol=0, atol=1e-12
+    )
+    # Unwrapping twice is harmless.
+    again = mf.simulate(mf.unwrap(constrained), duration=20.0, dt=0.1)["x"]
+    np.testing.assert_allclose(again, plain, rtol=0, atol=1e-12)

@@ -12,11 +12,13 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
 
+from ._autodiff import default_adjoint
 from ._custom_types import MatrixLike, RealLike
 from ._errors import describe, is_concrete
 from ._history import constant_history, History, StageReads
 from ._network import Network
 from ._noise import OrnsteinUhlenbeckNoise
+from ._params import unwrap
 from ._solver import AbstractDelaySolver, Heun, NetworkTerm
 
 
@@ -129,7 +131,8 @@ def simulate(
     - `history`: the delay history at the start (e.g. `trajectory.final_history` to
         continue a run); default a constant past equal to the initial state. It also fixes
         the start time: `t0 = history.step * dt`.
-    - `adjoint`: a diffrax adjoint; default `diffrax.RecursiveCheckpointAdjoint()`
+    - `adjoint`: a diffrax adjoint; default `diffrax.RecursiveCheckpointAdjoint()`, or
+        `diffrax.ForwardMode()` when traced inside a forward-mode `massfit.fit` step
         (`diffrax.ForwardMode()` is cheapest for a few parameters).
     - `progress`: show a progress bar (diffrax's `TqdmProgressMeter`).
 
@@ -145,6 +148,7 @@ def simulate(
     """
     if not isinstance(network, Network):
         raise TypeError(f"`network` must be a massfit.Network; got {type(network).__name__}.")
+    network = unwrap(network)  # `Bounded`/`Positive` parameters to their physical values
     dt = _python_float("dt", dt)
     duration = _python_float("duration", duration)
     transient = _python_float("transient", transient)
@@ -254,7 +258,7 @@ def simulate(
         saveat=saveat,
         # Explicit block boundaries: ConstantStepSize would re-space a short last block.
         stepsize_controller=diffrax.StepTo(ts=t0 + _block_ends(n_steps, block)),
-        adjoint=diffrax.RecursiveCheckpointAdjoint() if adjoint is None else adjoint,
+        adjoint=default_adjoint() if adjoint is None else adjoint,
         max_steps=-(-n_steps // block),
         progress_meter=diffrax.TqdmProgressMeter() if progress else diffrax.NoProgressMeter(),
     )

@@ -14,6 +14,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, PyTree
 
+from .._autodiff import forward_mode
 from .._errors import describe
 from ._checkpoint import load_checkpoint, save_checkpoint
 from ._loop import Callback, check_callbacks, Tracker
@@ -97,7 +98,8 @@ def step(
             value, aux = loss_at(unravel(v))
             return value, (value, aux)
 
-        flat_grad, (value, aux) = jax.jacfwd(loss_flat, has_aux=True)(flat)
+        with forward_mode():  # `simulate` then defaults to diffrax.ForwardMode()
+            flat_grad, (value, aux) = jax.jacfwd(loss_flat, has_aux=True)(flat)
         grads = unravel(flat_grad)
     else:
         (value, aux), grads = jax.value_and_grad(loss_at, has_aux=True)(params)
@@ -202,10 +204,11 @@ def fit(
     - `penalty`: `model -> scalar` added to the loss, e.g. `massfit.l2_prior({...})`.
     - `mode`: how gradients are taken: `"reverse"` (`jax.grad`), `"forward"` (`jax.jacfwd`
         over the flattened trained vector: cheapest in memory for a handful of parameters,
-        needs a forward-differentiable loss, e.g. `diffrax.ForwardMode()` adjoint), or
-        `"auto"`: forward when at most `FORWARD_MODE_MAX_PARAMS` (8) scalars train, reverse
-        otherwise; if the loss cannot be differentiated in forward mode (a `custom_vjp`, as
-        in diffrax's default adjoint), `"auto"` warns and uses reverse mode.
+        needs a forward-differentiable loss: `massfit.simulate` called without `adjoint=`
+        then uses `diffrax.ForwardMode()` by itself), or `"auto"`: forward when at most
+        `FORWARD_MODE_MAX_PARAMS` (8) scalars train, reverse otherwise; if the loss cannot be
+        differentiated in forward mode (a `custom_vjp`, e.g. an explicit
+        `diffrax.RecursiveCheckpointAdjoint()`), `"auto"` warns and uses reverse mode.
     - `key`: optional PRNG key. If given, `loss_fn`/`predict` are called with a second
         argument, the key `jax.random.fold_in(key, step)` (fresh noise every step; the same
         at the same step of a resumed run). For fixed noise, close over a key instead.
