@@ -147,3 +147,49 @@ def test_realistic_connectome_rejects_bad_sizes():
         md.load_dataset("realistic_connectome", n_regions=2)
     with pytest.raises(ValueError, match="density"):
         md.load_dataset("realistic_connectome", density=1.5)
+
+
+def test_example_signal_is_a_reproducible_simulation_with_its_truth():
+    import jax.random as jr
+
+    ex = md.load_dataset("example_signal")
+    assert isinstance(ex, md.ExampleSignal)
+    assert ex.data.shape == (10_000, 8) and ex.dt == 2.0  # 20 s at 2 ms
+    assert ex.signal.labels == ex.network.connectome.labels
+    assert md.load_dataset("example_signal") is ex  # cached
+    # FC against an independent computation.
+    np.testing.assert_allclose(ex.fc, np.corrcoef(np.asarray(ex.data).T), atol=1e-12)
+    # The recorded truth is the network's, and the connectome is example_connectome.
+    net = ex.network
+    assert float(net.k) == ex.truth["k"] == 0.02
+    assert float(net.speed) == ex.truth["speed"]
+    assert float(net.node.a) == ex.truth["node.a"] < 0  # noise-driven, below the bifurcation
+    assert float(net.node.omega) == pytest.approx(2 * np.pi * 0.010)  # 10 Hz
+    assert float(net.noise.sigma) == ex.truth["noise.sigma"]
+    np.testing.assert_array_equal(
+        net.connectome.weights, md.load_dataset("example_connectome").weights
+    )
+    with pytest.raises(TypeError):
+        ex.truth["k"] = 2.0  # read-only
+    # The data are what `ex.simulate` gives for the truth and the recorded seed.
+    np.testing.assert_array_equal(ex.simulate(net, jr.key(ex.seed)), ex.data)
+    # An alpha rhythm: every region's spectral peak is near the nodes' 10 Hz (1 Hz bins; the
+    # delayed coupling shifts it a little), far above the 1/f-like floor of a low-pass.
+    freqs, power = mf.metrics.psd(ex.data, ex.dt)
+    np.testing.assert_allclose(freqs[np.argmax(np.asarray(power), axis=0)], 9.5, atol=2.5)
+    # Linear regime: the amplitude stays where the cubic term is negligible (beta r^2 << |a|).
+    assert float(np.mean(np.asarray(ex.data) ** 2)) < 0.1 * abs(ex.truth["node.a"])
+    # Coupled regions are positively correlated, more so along stronger connections.
+    iu = np.triu_indices(8, 1)
+    fc = np.asarray(ex.fc)[iu]
+    w = np.asarray(net.connectome.weights)[iu]
+    assert fc[w > 0.2].mean() > 2 * abs(fc[w == 0]).mean()
+    assert np.corrcoef(fc, np.asarray(net.connectome.weights)[iu])[0, 1] > 0.6
+
+
+def test_example_signal_seed_and_duration():
+    a = md.load_dataset("example_signal", seed=1, duration=400.0)
+    assert a.data.shape == (200, 8)
+    assert not np.allclose(a.data[:100], md.load_dataset("example_signal").data[:100])
+    with pytest.raises(ValueError, match="duration"):
+        md.load_dataset("example_signal", duration=-1.0)

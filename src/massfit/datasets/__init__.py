@@ -4,10 +4,12 @@
 massfit.datasets.list_datasets()
 conn = massfit.datasets.load_dataset("realistic_connectome", n_regions=80)
 regions = massfit.datasets.load_regions("realistic_connectome", n_regions=80)
+target = massfit.datasets.load_dataset("example_signal")  # .data, .dt, .fc, .truth
 ```
 """
 
-from . import _bundled
+from . import _bundled, _example_signal
+from ._example_signal import ExampleSignal as ExampleSignal
 from ._registry import (
     list_datasets as list_datasets,
     load_dataset as load_dataset,
@@ -34,7 +36,12 @@ register_dataset(
     ),
     regions=_bundled.realistic_regions,
 )
-# example_signal: a simulated target series (massfit.io.Signal, dt in ms, with the true
-# parameters recorded) needs massfit.simulate, so it is registered here by the lead once the
-# simulator lands: add `_example_signal.py` beside `_bundled.py` and one
-# `register_dataset("example_signal", ...)` call below.
+register_dataset(
+    "example_signal",
+    _example_signal.example_signal,
+    description=(
+        "ExampleSignal: 20 s of x from 8 noise-driven damped 10 Hz Hopf nodes on "
+        "example_connectome (k = 0.02, speed 5 mm/ms), sampled every 2 ms, with its FC, "
+        "network and true parameters (kwargs: seed, duration in ms)."
+    ),
+)
