@@ -1,0 +1,47 @@
+"""The examples run and print what they promise (slow: they are real fits)."""
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# brainmass's "Compose a Custom Objective" page, for the same inputs (float32 there).
+SEED_VALUES = {
+    "timeseries_rmse": 1.433825135231018,
+    "fc_corr (score)": -0.19663743674755096,
+    "fc_corr (loss)": 1.1966373920440674,
+    "cosine_sim": -0.025183098390698433,
+    "fcd (loss)": 0.5260788798332214,
+    "combined loss": 2.0321438312530518,
+}
+
+
+def _number(text: str, label: str) -> float:
+    match = re.search(re.escape(label) + r"\s*:?\s*([-+0-9.e]+)", text)
+    assert match, f"{label!r} not printed"
+    return float(match.group(1))
+
+
+@pytest.mark.slow
+def test_compose_objective_example_recovers_the_truth():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "compose_objective.py")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=True,
+    ).stdout
+    for label, value in SEED_VALUES.items():
+        assert _number(out, label) == pytest.approx(value, rel=1e-6), label
+    assert "(2.0 + 0.5) * 1.0 = 2.5" in out
+    assert "refused: Term 0 (fc_corr) is a score" in out
+    # Peaks 5, 10, 20, 30 Hz against 8, 16, 28, 40 Hz: mean of 3², 6², 8², 10².
+    assert _number(out, "hand-written peak loss (pred vs fast), Hz^2") == 52.25
+    # The limit cycle of the Hopf normal form has amplitude sqrt(a / beta): a = 1.2² = 1.44.
+    assert _number(out, "fitted a") == pytest.approx(1.44, abs=2e-3)
+    assert _number(out, "k by gradient          : fitted") == pytest.approx(1.0, rel=0.1)
+    assert _number(out, "k by CMA-ES            : fitted") == pytest.approx(1.0, rel=0.1)
