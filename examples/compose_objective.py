@@ -5,8 +5,8 @@
 3. The amplitude fit through `loss_fn=`: a Hopf node's `a` so its limit cycle has amplitude
    1.2. Analytically a = 1.2² · beta = 1.44 (brainmass's page lands at 1.232).
 4. The coupling fit through `objective=` + `predict=` on the bundled `example_signal` (8 noisy
-   regions, 20 s, true k = 0.02), made well posed: the FC correlation alone is flat and biased
-   in k (shown by a profile of the loss); log power spectrum + FC values recover k.
+   regions, 20 s, true k = 0.02), made well posed: the FC correlation alone barely constrains
+   k (a profile of the loss shows it); log power spectrum + FC values recover k.
 5. The same coupling fit by population search (CMA-ES, one vmapped call per generation).
 
 Run: `python examples/compose_objective.py` (about a minute on a laptop CPU).
@@ -188,9 +188,9 @@ print("fc_corr(as_loss=True)  :", "  ".join(f"{v:6.3f}" for v in fc_profile))
 print("psd_distance + fc_rmse :", "  ".join(f"{v:6.3f}" for v in loss_profile))
 print(
     f"FC correlation alone keeps falling past the truth (smallest at k = "
-    f"{ks[jnp.argmin(fc_profile)]:.3f}, the edge): it ignores scale, which is why brainmass's "
-    "page ends at 0.44 for a true 1.0.\nThe spectrum (coupling damps and synchronises the "
-    "nodes) and the FC values pin k down."
+    f"{ks[jnp.argmin(fc_profile)]:.3f}, the edge): it ignores scale and barely constrains k "
+    "(brainmass's page, fitting it alone, ends at 0.44 for a true 1.0).\nThe spectrum "
+    "(coupling damps and synchronises the nodes) and the FC values pin k down."
 )
 
 # Start 4x below the truth; k stays positive by construction (stored as softplus^-1, so
