@@ -45,3 +45,14 @@ def test_compose_objective_example_recovers_the_truth():
     assert _number(out, "fitted a") == pytest.approx(1.44, abs=2e-3)
     assert _number(out, "k by gradient          : fitted") == pytest.approx(1.0, rel=0.1)
     assert _number(out, "k by CMA-ES            : fitted") == pytest.approx(1.0, rel=0.1)
+
+
+@pytest.mark.slow
+def test_readme_python_example_runs_and_recovers_k():
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=900, check=True
+    ).stdout
+    fitted, true = (float(v) for v in out.split()[-2:])
+    assert fitted == pytest.approx(true, rel=0.1)
