@@ -13,8 +13,10 @@ from massfit._fit import fit, FitResult, FORWARD_MODE_MAX_PARAMS, l2_prior
 from massfit._params import Bounded, unwrap
 
 from .test_fit_models import (
+    count_calls,
     DampedOscillator,
     DATA,
+    fc_corr_score,
     Logistic,
     logistic_mse,
     logistic_start,
@@ -33,15 +35,14 @@ def mse(prediction, target):
     return jnp.mean((prediction - target) ** 2)
 
 
+def fit_logistic(**kwargs) -> FitResult:
+    """Adam on the bounded logistic model through `logistic_mse`; `kwargs` add or override."""
+    kwargs = dict(trainable=["rate", "mid"], loss_fn=logistic_mse, progress=False) | kwargs
+    return fit(logistic_start(), optax.adam(0.1), **kwargs)
+
+
 def test_recovers_logistic_through_loss_fn():
-    result = fit(
-        logistic_start(),
-        optax.adam(0.1),
-        trainable=["rate", "mid"],
-        loss_fn=logistic_mse,
-        n_steps=300,
-        progress=False,
-    )
+    result = fit_logistic(n_steps=300)
     assert isinstance(result, FitResult)
     assert result.best_params["rate"] == pytest.approx(TRUE_RATE, abs=1e-4)
     assert result.best_params["mid"] == pytest.approx(TRUE_MID, abs=1e-4)
@@ -93,9 +94,8 @@ def test_history_semantics_and_best_restored():
 
 
 def test_forward_and_reverse_modes_agree():
-    common = dict(trainable=["rate", "mid"], loss_fn=logistic_mse, n_steps=25, progress=False)
-    auto = fit(logistic_start(), optax.adam(0.1), **common)
-    reverse = fit(logistic_start(), optax.adam(0.1), mode="reverse", **common)
+    auto = fit_logistic(n_steps=25)
+    reverse = fit_logistic(n_steps=25, mode="reverse")
     assert auto.method == "fit (forward mode)"
     assert reverse.method == "fit (reverse mode)"
     np.testing.assert_allclose(auto.history, reverse.history, rtol=1e-10)
@@ -120,12 +120,7 @@ def test_auto_mode_threshold():
 
 
 def test_step_traced_once():
-    traces = []
-
-    def loss(m):
-        traces.append(1)
-        return logistic_mse(m)
-
+    loss, traces = count_calls(logistic_mse)
     adam = optax.adam(0.1)
     for mode in ("forward", "reverse"):
         traces.clear()
@@ -258,15 +253,7 @@ def test_callbacks_receive_step_loss_params_and_can_stop():
         seen.append((step, loss, float(params["mid"])))
         return step == 5
 
-    result = fit(
-        logistic_start(),
-        optax.adam(0.1),
-        trainable=["rate", "mid"],
-        loss_fn=logistic_mse,
-        n_steps=50,
-        callbacks=callback,
-        progress=False,
-    )
+    result = fit_logistic(n_steps=50, callbacks=callback)
     assert [s for s, _, _ in seen] == list(range(6))
     assert [loss for _, loss, _ in seen] == list(result.history)
     assert [m for _, _, m in seen] == list(result.param_history["mid"])
@@ -279,15 +266,7 @@ def test_keyboard_interrupt_returns_result_so_far():
         if step == 3:
             raise KeyboardInterrupt
 
-    result = fit(
-        logistic_start(),
-        optax.adam(0.1),
-        trainable=["rate", "mid"],
-        loss_fn=logistic_mse,
-        n_steps=50,
-        callbacks=[callback],
-        progress=False,
-    )
+    result = fit_logistic(n_steps=50, callbacks=[callback])
     assert result.stopped_early and result.reason == "interrupted"
     assert result.n_steps == 4
     assert result.best_step == 3  # the loss keeps falling over the first steps
@@ -363,16 +342,12 @@ def test_non_finite_loss_at_start_raises():
 
 
 def test_score_refused_as_objective():
-    def fc_corr(prediction, target):
-        return jnp.corrcoef(prediction, target)[0, 1]
-
-    fc_corr.is_score = True
     with pytest.raises(ValueError, match="as_loss=True"):
         fit(
             logistic_start(),
             optax.adam(0.1),
             trainable="rate",
-            objective=fc_corr,
+            objective=fc_corr_score,
             predict=lambda m: m(TIMES),
             target=DATA,
             n_steps=5,

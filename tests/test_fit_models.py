@@ -52,6 +52,25 @@ def rosenbrock(model) -> jax.Array:
     return jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
+def fc_corr_score(prediction, target) -> jax.Array:
+    """A score (to be maximised), marked as one as massfit's own objectives are."""
+    return jnp.corrcoef(prediction, target)[0, 1]
+
+
+fc_corr_score.is_score = True
+
+
+def count_calls(fn):
+    """`fn`, and a list that grows by one at each call: under `jit`, at each trace."""
+    calls = []
+
+    def counted(*args):
+        calls.append(1)
+        return fn(*args)
+
+    return counted, calls
+
+
 class DampedOscillator(eqx.Module):
     """x'' + 2 zeta omega x' + omega^2 x = 0, x(0) = 1, x'(0) = 0, solved by diffrax."""
 

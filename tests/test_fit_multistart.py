@@ -97,17 +97,8 @@ def test_a_failing_start_does_not_stop_the_others(getkey):
 
 def test_multistart_errors(getkey):
     model = Point(Bounded(2.0, -3.0, 3.0))
+    common = dict(trainable="x", loss_fn=double_well, key=getkey(), n_steps=2)
     with pytest.raises(TypeError, match="optax"):
-        multistart(
-            model, 0.1, trainable="x", loss_fn=double_well, n_starts=2, key=getkey(), n_steps=2
-        )
+        multistart(model, 0.1, n_starts=2, **common)
     with pytest.raises(ValueError, match="n_starts"):
-        multistart(
-            model,
-            optax.sgd(0.1),
-            trainable="x",
-            loss_fn=double_well,
-            n_starts=0,
-            key=getkey(),
-            n_steps=2,
-        )
+        multistart(model, optax.sgd(0.1), n_starts=0, **common)

@@ -14,7 +14,9 @@ from massfit._fit import cma_es, differential_evolution
 from massfit._params import Bounded, Positive, unwrap
 
 from .test_fit_models import (
+    count_calls,
     DATA,
+    fc_corr_score,
     Logistic,
     logistic_mse,
     logistic_start,
@@ -28,12 +30,7 @@ from .test_fit_models import (
 
 
 def test_cma_es_sphere(getkey):
-    traces = []
-
-    def loss(model):
-        traces.append(1)
-        return sphere(model)
-
+    loss, traces = count_calls(sphere)
     result = cma_es(
         Point(jnp.full(5, 3.0)),  # weakly typed: must not trigger a second trace
         trainable="x",
@@ -66,12 +63,7 @@ def test_cma_es_rosenbrock(getkey):
 
 
 def test_cma_es_recovers_bounded_model(getkey):
-    traces = []
-
-    def loss(model):
-        traces.append(1)
-        return logistic_mse(model)
-
+    loss, traces = count_calls(logistic_mse)
     result = cma_es(
         logistic_start(),
         trainable=["rate", "mid"],
@@ -89,12 +81,7 @@ def test_cma_es_recovers_bounded_model(getkey):
 
 
 def test_differential_evolution_recovers_bounded_model(getkey):
-    traces = []
-
-    def predict(model):
-        traces.append(1)
-        return model(TIMES)
-
+    predict, traces = count_calls(lambda model: model(TIMES))
     result = differential_evolution(
         logistic_start(),
         trainable=["rate", "mid"],
@@ -179,47 +166,23 @@ def test_sharded_path_runs_on_one_device_and_matches(getkey):
 
 
 def test_population_argument_errors(getkey):
-    def fc_corr(prediction, target):
-        return jnp.corrcoef(prediction, target)[0, 1]
-
-    fc_corr.is_score = True
+    common = dict(key=getkey(), n_generations=3, progress=False)
     with pytest.raises(ValueError, match="as_loss=True"):
         cma_es(
             logistic_start(),
             trainable="rate",
-            objective=fc_corr,
+            objective=fc_corr_score,
             predict=lambda m: m(TIMES),
             target=DATA,
-            key=getkey(),
-            n_generations=3,
+            **common,
         )
+    point = dict(trainable="x", **common)
     with pytest.raises(ValueError, match="sigma0"):
-        cma_es(
-            Point(jnp.ones(2)),
-            trainable="x",
-            loss_fn=sphere,
-            key=getkey(),
-            n_generations=3,
-            sigma0=0.0,
-        )
+        cma_es(Point(jnp.ones(2)), loss_fn=sphere, sigma0=0.0, **point)
     with pytest.raises(ValueError, match="shard"):
-        cma_es(
-            Point(jnp.ones(2)),
-            trainable="x",
-            loss_fn=sphere,
-            key=getkey(),
-            n_generations=3,
-            shard="yes",
-        )
+        cma_es(Point(jnp.ones(2)), loss_fn=sphere, shard="yes", **point)
     with pytest.raises(ValueError, match="first generation"):
-        cma_es(
-            Point(jnp.ones(2)),
-            trainable="x",
-            loss_fn=lambda m: jnp.nan * sphere(m),
-            key=getkey(),
-            n_generations=3,
-            progress=False,
-        )
+        cma_es(Point(jnp.ones(2)), loss_fn=lambda m: jnp.nan * sphere(m), **point)
 
 
 _SHARDED_SCRIPT = textwrap.dedent(

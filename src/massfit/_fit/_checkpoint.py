@@ -1,7 +1,6 @@
 """Saving and resuming a gradient fit: one file, a JSON header line then
-`eqx.tree_serialise_leaves` data (never pickle)."""
+`eqx.tree_serialise_leaves` data (never pickle; the layout of `massfit._leaf_files`)."""
 
-import json
 import math
 import os
 import pathlib
@@ -13,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PyTree
 
+from .._leaf_files import read_header, write_leaf_file
 from ._loop import Tracker
 
 
@@ -63,12 +63,7 @@ def save_checkpoint(
         "best_params": tracker.best_state,
         "best_aux": tracker.best_aux,
     }
-    path = pathlib.Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(json.dumps(header).encode() + b"\n")
-        eqx.tree_serialise_leaves(f, tree)
-    os.replace(tmp, path)
+    write_leaf_file(path, header, tree)
 
 
 def load_checkpoint(
@@ -91,11 +86,8 @@ def load_checkpoint(
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {str(path)!r} to resume from.")
     with open(path, "rb") as f:
-        try:
-            header = json.loads(f.readline())
-        except ValueError:
-            header = None
-        if not isinstance(header, dict) or header.get("format") != _FORMAT:
+        header = read_header(f, _FORMAT)
+        if header is None:
             raise ValueError(f"{str(path)!r} is not a massfit fit checkpoint.")
         if header["version"] != _VERSION:
             raise ValueError(

@@ -14,10 +14,11 @@ from ._loop import Callback
 from ._population import (
     AbstractStrategy,
     check_int,
-    population_problem,
     population_sharding,
+    ravel,
     run_population,
 )
+from ._problem import make_problem
 from ._result import FitResult
 
 
@@ -194,15 +195,8 @@ def cma_es(
                             key=jax.random.key(0), n_generations=100)
     ```
     """
-    problem, x0, unravel = population_problem(
-        model,
-        trainable=trainable,
-        loss_fn=loss_fn,
-        objective=objective,
-        predict=predict,
-        target=target,
-        penalty=penalty,
-    )
+    problem = make_problem(model, trainable, loss_fn, objective, predict, target, penalty)
+    x0, unravel = ravel(problem.params)
     n = x0.shape[0]
     if population_size is None:
         population_size = 4 + int(3 * math.log(n))

@@ -14,10 +14,11 @@ from ._loop import Callback
 from ._population import (
     AbstractStrategy,
     check_int,
-    population_problem,
     population_sharding,
+    ravel,
     run_population,
 )
+from ._problem import make_problem
 from ._result import FitResult
 
 
@@ -138,15 +139,8 @@ def differential_evolution(
 
     A `FitResult` (`method="differential_evolution"`).
     """
-    problem, x0, unravel = population_problem(
-        model,
-        trainable=trainable,
-        loss_fn=loss_fn,
-        objective=objective,
-        predict=predict,
-        target=target,
-        penalty=penalty,
-    )
+    problem = make_problem(model, trainable, loss_fn, objective, predict, target, penalty)
+    x0, unravel = ravel(problem.params)
     nodes = jax.tree.leaves(problem.params, is_leaf=is_constraint)
     if not all(isinstance(node, Bounded) for node in nodes):
         raise ValueError(

@@ -259,15 +259,7 @@ def fit(
                 f"`checkpoint_every` must be a positive integer; got {checkpoint_every!r}."
             )
     callbacks = check_callbacks(callbacks)
-    problem = make_problem(
-        model,
-        trainable=trainable,
-        loss_fn=loss_fn,
-        objective=objective,
-        predict=predict,
-        target=target,
-        penalty=penalty,
-    )
+    problem = make_problem(model, trainable, loss_fn, objective, predict, target, penalty)
     chosen = choose_mode(mode, problem.n_scalars)
     params, static = problem.params, problem.static
     with jax.numpy_dtype_promotion("standard"):

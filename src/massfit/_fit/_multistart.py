@@ -115,15 +115,7 @@ def multistart(
     check_optimiser(optimiser)
     check_int("n_starts", n_starts, 1)
     check_int("n_steps", n_steps, 0)
-    problem = make_problem(
-        model,
-        trainable=trainable,
-        loss_fn=loss_fn,
-        objective=objective,
-        predict=predict,
-        target=target,
-        penalty=penalty,
-    )
+    problem = make_problem(model, trainable, loss_fn, objective, predict, target, penalty)
     chosen = choose_mode(mode, problem.n_scalars)
     sharding, _ = population_sharding(shard, n_starts, round_up=False)
     params = _starting_points(problem.params, n_starts, key)
@@ -181,42 +173,31 @@ def multistart(
         for p, v in history.items()
     }
     final_losses = np.asarray(best_loss, dtype=np.float64)
-    index = int(np.argmin(final_losses)) if n_done else 0
+    # With no finite loss anywhere every entry is inf, and start 0 stands for them all.
+    index = int(np.argmin(final_losses))
     steps_of_best = np.maximum(best_step, 0)
     per_start = {
         p: v[steps_of_best, np.arange(n_starts)] if n_done else first_physical[p]
         for p, v in param_history.items()
     }
-    if n_done and best_step[index] >= 0:
+    found = bool(best_step[index] >= 0)
+    trained, aux = None, None
+    if found:
         trained = jax.tree.map(lambda x: x[index], best_params)
         aux = eqx.filter_jit(problem.loss)(trained, problem.static, problem.target, None)[1]
-        best = FitResult(
-            model=problem.model(trained),
-            best_loss=float(final_losses[index]),
-            best_step=int(best_step[index]),
-            best_params={p: np.asarray(v[index]) for p, v in per_start.items()},
-            history=loss_history[:, index],
-            param_history={p: v[:, index] for p, v in param_history.items()},
-            aux=aux,
-            n_steps=n_done,
-            stopped_early=reason is not None,
-            reason=reason,
-            method=f"multistart ({chosen} mode)",
-        )
-    else:
-        best = FitResult(
-            model=model,
-            best_loss=float("inf"),
-            best_step=None,
-            best_params={},
-            history=loss_history[:, 0],
-            param_history={p: v[:, 0] for p, v in param_history.items()},
-            aux=None,
-            n_steps=n_done,
-            stopped_early=reason is not None,
-            reason=reason,
-            method=f"multistart ({chosen} mode)",
-        )
+    best = FitResult(
+        model=problem.model(trained) if found else model,
+        best_loss=float(final_losses[index]),
+        best_step=int(best_step[index]) if found else None,
+        best_params={p: np.asarray(v[index]) for p, v in per_start.items()} if found else {},
+        history=loss_history[:, index],
+        param_history={p: v[:, index] for p, v in param_history.items()},
+        aux=aux,
+        n_steps=n_done,
+        stopped_early=reason is not None,
+        reason=reason,
+        method=f"multistart ({chosen} mode)",
+    )
     return MultistartResult(
         best=best,
         best_index=index,

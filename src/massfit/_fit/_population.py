@@ -5,7 +5,7 @@ import abc
 import itertools
 import math
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import equinox as eqx
@@ -16,7 +16,7 @@ from jaxtyping import Array, PyTree
 
 from .._errors import describe
 from ._loop import Callback, check_callbacks, Tracker
-from ._problem import Loss, make_problem, Problem
+from ._problem import Loss, Problem
 from ._result import FitResult
 
 
@@ -137,30 +137,6 @@ def _generation(
     physical = loss.physical(unravel(strategy.decode(x_best)), static)
     n_bad = jnp.sum(~finite)
     return state, losses[best], x_best, aux_best, physical, strategy.spread(state), n_bad
-
-
-def population_problem(
-    model: PyTree,
-    *,
-    trainable: Any,
-    loss_fn: Callable | None,
-    objective: Callable | None,
-    predict: Callable | None,
-    target: PyTree | None,
-    penalty: Callable | None,
-) -> tuple[Problem, Array, Unravel]:
-    """The problem, its starting flat vector and the function back to a trained pytree."""
-    problem = make_problem(
-        model,
-        trainable=trainable,
-        loss_fn=loss_fn,
-        objective=objective,
-        predict=predict,
-        target=target,
-        penalty=penalty,
-    )
-    x0, unravel = ravel(problem.params)
-    return problem, x0, unravel
 
 
 def run_population(

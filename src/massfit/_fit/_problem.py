@@ -132,7 +132,6 @@ def check_objective(objective: Any) -> None:
 
 def make_problem(
     model: PyTree,
-    *,
     trainable: Any,
     loss_fn: Callable | None,
     objective: Callable | None,
@@ -140,7 +139,11 @@ def make_problem(
     target: PyTree | None,
     penalty: Callable | None,
 ) -> Problem:
-    """Validate the fit arguments and split the model. See `fit` for their meaning."""
+    """Validate the fit arguments and split the model. See `fit` for their meaning.
+
+    The public fitting functions pass their own arguments of these names straight through,
+    positionally.
+    """
     if (loss_fn is None) == (objective is None):
         raise TypeError(
             "Give exactly one of `loss_fn=` (a function model -> loss or (loss, aux)) or "

@@ -26,6 +26,11 @@ def param(default, **kwargs):
     return eqx.field(default=default, converter=as_param, **kwargs)
 
 
+def stack_initial(n_regions: int, *values) -> State:
+    """A `(V, N)` state from one initial value per variable, each a scalar or `(N,)` array."""
+    return jnp.stack([jnp.broadcast_to(v, (n_regions,)) for v in values])
+
+
 class AbstractNodeModel(eqx.Module):
     """A neural mass model, vectorised over the N regions of a network.
 

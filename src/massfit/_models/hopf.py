@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Parameter, State
 from .._errors import check_range
-from ._base import AbstractNodeModel, param
+from ._base import AbstractNodeModel, param, stack_initial
 
 
 class Hopf(AbstractNodeModel):
@@ -50,6 +50,4 @@ class Hopf(AbstractNodeModel):
         return jnp.stack([dx, dy])
 
     def initial_state(self, n_regions: int) -> State:
-        x = jnp.broadcast_to(self.x0, (n_regions,))
-        y = jnp.broadcast_to(self.y0, (n_regions,))
-        return jnp.stack([x, y])
+        return stack_initial(n_regions, self.x0, self.y0)

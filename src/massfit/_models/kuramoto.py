@@ -6,7 +6,7 @@ import equinox as eqx
 import jax.numpy as jnp
 
 from .._custom_types import Parameter, State
-from ._base import AbstractNodeModel, as_param, param
+from ._base import AbstractNodeModel, as_param, param, stack_initial
 
 
 # The golden angle 2*pi*(1 - 1/phi): consecutive multiples never line up, so default initial
@@ -51,8 +51,7 @@ class Kuramoto(AbstractNodeModel):
         return jnp.stack([self.omega + theta_input])
 
     def initial_state(self, n_regions: int) -> State:
-        if self.theta0 is None:
-            theta = jnp.mod(jnp.arange(n_regions, dtype=float) * _GOLDEN_ANGLE, 2 * jnp.pi)
-        else:
-            theta = jnp.broadcast_to(self.theta0, (n_regions,))
-        return jnp.stack([theta])
+        theta0 = self.theta0
+        if theta0 is None:
+            theta0 = jnp.mod(jnp.arange(n_regions, dtype=float) * _GOLDEN_ANGLE, 2 * jnp.pi)
+        return stack_initial(n_regions, theta0)

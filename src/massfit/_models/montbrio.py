@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Parameter, State
 from .._errors import check_range
-from ._base import AbstractNodeModel, param
+from ._base import AbstractNodeModel, param, stack_initial
 
 
 class MontbrioPazoRoxin(AbstractNodeModel):
@@ -78,6 +78,4 @@ class MontbrioPazoRoxin(AbstractNodeModel):
         return jnp.stack([dr, dv])
 
     def initial_state(self, n_regions: int) -> State:
-        r = jnp.broadcast_to(self.r0, (n_regions,))
-        v = jnp.broadcast_to(self.V0, (n_regions,))
-        return jnp.stack([r, v])
+        return stack_initial(n_regions, self.r0, self.V0)

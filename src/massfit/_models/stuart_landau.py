@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Parameter, State
 from .._errors import check_range
-from ._base import AbstractNodeModel, param
+from ._base import AbstractNodeModel, param, stack_initial
 
 
 class StuartLandau(AbstractNodeModel):
@@ -70,6 +70,4 @@ class StuartLandau(AbstractNodeModel):
         return jnp.stack([dx, dy])
 
     def initial_state(self, n_regions: int) -> State:
-        x = jnp.broadcast_to(self.x0, (n_regions,))
-        y = jnp.broadcast_to(self.y0, (n_regions,))
-        return jnp.stack([x, y])
+        return stack_initial(n_regions, self.x0, self.y0)

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 
 from .._custom_types import Parameter, State
 from .._errors import check_range
-from ._base import AbstractNodeModel, param
+from ._base import AbstractNodeModel, param, stack_initial
 
 
 class ThresholdLinear(AbstractNodeModel):
@@ -80,6 +80,4 @@ class ThresholdLinear(AbstractNodeModel):
         return jnp.stack([de, di])
 
     def initial_state(self, n_regions: int) -> State:
-        e = jnp.broadcast_to(self.e0, (n_regions,))
-        i = jnp.broadcast_to(self.i0, (n_regions,))
-        return jnp.stack([e, i])
+        return stack_initial(n_regions, self.e0, self.i0)

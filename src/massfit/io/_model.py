@@ -9,7 +9,8 @@ import equinox as eqx
 import jax
 from jaxtyping import PyTree
 
-from ._saved_files import class_name, massfit_version, open_atomically
+from .._leaf_files import read_header, write_leaf_file
+from ._saved_files import class_name, massfit_version
 
 
 _FORMAT = "massfit.model"
@@ -66,9 +67,7 @@ def save_model(path: str | os.PathLike, model: PyTree) -> None:
         "fingerprint": _fingerprint(leaves),
         "leaves": leaves,
     }
-    with open_atomically(path) as f:
-        f.write(json.dumps(header).encode() + b"\n")
-        eqx.tree_serialise_leaves(f, model)
+    write_leaf_file(path, header, model)
 
 
 def read_model_header(path: str | os.PathLike) -> dict:
@@ -78,12 +77,8 @@ def read_model_header(path: str | os.PathLike) -> dict:
 
 
 def _read_header(f, source: str) -> dict:
-    line = f.readline()
-    try:
-        header = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        header = None
-    if not isinstance(header, dict) or header.get("format") != _FORMAT:
+    header = read_header(f, _FORMAT)
+    if header is None:
         raise ValueError(f"{source}: not a model file written by massfit.io.save_model.")
     if header.get("format_version", 0) > _FORMAT_VERSION:
         raise ValueError(

@@ -9,13 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import describe
-from ._saved_files import (
-    class_name,
-    imported_class,
-    massfit_version,
-    open_atomically,
-    qualified_name,
-)
+from .._leaf_files import open_atomically
+from ._saved_files import class_name, imported_class, massfit_version, qualified_name
 
 
 _FORMAT = "massfit.result"

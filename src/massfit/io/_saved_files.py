@@ -1,9 +1,6 @@
-"""What saved files record (class names, the massfit version) and how they are written."""
+"""What saved files record: class names and the massfit version."""
 
-import contextlib
 import importlib.metadata
-import os
-import pathlib
 import sys
 
 
@@ -39,16 +36,3 @@ def imported_class(name: str) -> type | None:
         module_name, _, head = module_name.rpartition(".")
         qualname = f"{head}.{qualname}"
     return None
-
-
-@contextlib.contextmanager
-def open_atomically(path: str | os.PathLike):
-    """A binary file to write that replaces `path` only once it is complete."""
-    path = pathlib.Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as f:
-            yield f
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -160,7 +160,8 @@ class _Archive:
         return (tuple(labels) if label_at is not None else None), coords
 
     def check_length_unit(self, length_unit: str) -> None:
-        """Warn if `info.txt` declares another length unit than the one we were told."""
+        """Refuse an unknown `length_unit`, and warn if `info.txt` declares another one."""
+        check_choice("length_unit", length_unit, MM_PER_UNIT)
         text = self.text("info")
         match = re.search(r"length_unit\s*=\s*[\"']?(\w+)", text or "")
         if match and match.group(1) != length_unit:
@@ -218,7 +219,6 @@ def load_tvb_zip(
     ```
     """
     archive = _Archive(path)
-    check_choice("length_unit", length_unit, MM_PER_UNIT)
     archive.check_length_unit(length_unit)
     weights = archive.matrix("weights")
     lengths = archive.matrix("tract_lengths")
@@ -265,7 +265,6 @@ def load_tvb_regions(path: str | os.PathLike, *, length_unit: LengthUnit = "mm")
     ```
     """
     archive = _Archive(path)
-    check_choice("length_unit", length_unit, MM_PER_UNIT)
     archive.check_length_unit(length_unit)
     labels, centres = archive.centres()
     n = centres.shape[0]
