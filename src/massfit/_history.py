@@ -2,6 +2,7 @@
 
 import equinox as eqx
 import jax.numpy as jnp
+from jax import lax
 from jaxtyping import Array, Float, Int
 
 
@@ -79,25 +80,25 @@ class StageReads(eqx.Module):
     def gather(self, history: History, count: int, dt) -> Float[Array, "C N N U"]:
         """`out[c, i, j, u]` = variable `c` of region `j` at the stage time of sub-step `u`
         minus `d_ij`."""
+        # The newest sample's column, chosen so that one position past it is still in the
+        # buffer: reads there (of a sample in the future) only happen with weight 0.
         r = history.length
-        n = self.m0.shape[0]
-        base = history.step % r + r
-        offsets = self.m0[..., None].astype(base.dtype) + jnp.arange(count, dtype=base.dtype)
-        idx = base + offsets
-        cols = jnp.arange(n)[None, :, None]
-        x0 = history.values[:, cols, idx]
+        base = history.step % r
+        base = jnp.where(base == r - 1, base, base + r)
+        start = base + self.m0.astype(base.dtype)
         if self.frac is None:
-            return x0
-        # Where frac is 0 the next sample may lie in the future; its weight is then 0.
-        idx1 = jnp.minimum(idx + 1, 2 * r - 1)
-        x1 = history.values[:, cols, idx1]
+            return _slices(history.values, start, count)
+        # Samples floor(p) and floor(p) + 1 for every sub-step: one slice, one longer.
+        xs = _slices(history.values, start, count + 1)
+        x0, x1 = xs[..., :-1], xs[..., 1:]
         s = self.frac[..., None]
         if not self.hermite:
             return x0 + s * (x1 - x0)
-        d0 = history.slopes[:, cols, idx] * dt
-        d1 = history.slopes[:, cols, idx1]
+        ds = _slices(history.slopes, start, count + 1)
+        d0 = ds[..., :-1] * dt
+        offsets = self.m0[..., None].astype(base.dtype) + jnp.arange(count, dtype=base.dtype)
         at_junction = history.step + offsets + 1 == history.junction
-        d1 = jnp.where(at_junction, history.junction_slope[:, None, :, None], d1) * dt
+        d1 = jnp.where(at_junction, history.junction_slope[:, None, :, None], ds[..., 1:]) * dt
         s2 = s * s
         s3 = s2 * s
         return (
@@ -106,3 +107,27 @@ class StageReads(eqx.Module):
             + (-2 * s3 + 3 * s2) * x1
             + (s3 - s2) * d1
         )
+
+
+def _slices(buffer: Float[Array, "C N W"], start: Int[Array, "N N"], size: int):
+    """`out[c, i, j, u] = buffer[c, j, start[i, j] + u]` for `u < size`: one gather of `N * N`
+    contiguous slices. Starts out of range are clipped (reads of zero-delay or zero-weight
+    edges, which are not used)."""
+    n = start.shape[-1]
+    if size > buffer.shape[-1]:
+        # Blocks are never longer than the shortest delay, which the buffer holds: so no
+        # edge with a non-zero weight is delayed, and nothing read here is used.
+        return jnp.zeros(buffer.shape[:1] + start.shape + (size,), buffer.dtype)
+    j = jnp.broadcast_to(jnp.arange(n, dtype=start.dtype), start.shape)
+    dims = lax.GatherDimensionNumbers(
+        offset_dims=(2, 3), collapsed_slice_dims=(1,), start_index_map=(1, 2)
+    )
+    # XLA's gathers put the slice dimensions last: (i, j, c, u), then moved to (c, i, j, u).
+    out = lax.gather(
+        buffer,
+        jnp.stack([j, start], axis=-1),
+        dims,
+        slice_sizes=(buffer.shape[0], 1, size),
+        mode=lax.GatherScatterMode.CLIP,
+    )
+    return jnp.moveaxis(out, 2, 0)

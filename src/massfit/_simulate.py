@@ -213,9 +213,7 @@ def simulate(
             theta: _stage_reads(lam, theta, interpolate, solver.hermite)
             for theta in solver.stage_times
         }
-        current = lam <= 0
-        if is_concrete(lam) and not bool(jnp.any(current)):
-            current = None
+        current = _zero_delay_edges(network, lam, weights, dt)
     else:
         if network.max_delay > 0 or network.noise is not None:
             raise ValueError(
@@ -351,6 +349,22 @@ def _stage_reads(lam, theta: float, interpolate: bool, hermite: bool) -> StageRe
     m0 = jnp.floor(p)
     frac = None if not interpolate and theta == int(theta) else p - m0
     return StageReads(m0.astype(jnp.int32), frac, hermite=hermite and frac is not None)
+
+
+def _zero_delay_edges(network, lam, weights, dt):
+    """The edges that see the current state (zero delay, non-zero weight), or `None` if
+    there are none: decided now when the connectome and speed are concrete, also inside a
+    user's `jax.jit` (where `lam` is traced), so the solver can skip them altogether."""
+    current = (lam <= 0) & (weights != 0)
+    if is_concrete(current):
+        return current if bool(jnp.any(current)) else None
+    conn = network.connectome
+    if is_concrete(conn.lengths, conn.weights, network.speed):
+        steps = np.asarray(conn.lengths) / np.asarray(network.speed) / dt
+        # A margin over the rounding to whole steps at 0.5 (`lam` is float32).
+        if not np.any((np.asarray(conn.weights) != 0) & (steps <= 0.5 + 1e-3)):
+            return None
+    return current
 
 
 def _block_ends(n_steps: int, block: int):

@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Bool, Float, PRNGKeyArray
 
+from ._coupling import AbstractSummedCoupling
 from ._history import History, StageReads
 from ._network import Network
 from ._noise import AbstractWhiteNoise, OrnsteinUhlenbeckNoise
@@ -55,28 +56,60 @@ class NetworkTerm(diffrax.AbstractTerm):
 
     # --- pieces used by the delay solvers -------------------------------------------
 
-    def stage(self, t, theta: float, state, eta, delayed: Float[Array, "C N N"]):
-        """The drift (per ms) at stage time `t + theta` (steps), given the delayed samples;
-        zero-delay edges see `state` itself."""
-        net = self.network
-        cidx = jnp.array(net.coupled_index)
-        current = state[cidx]
+    def afferents(self, delayed: Float[Array, "C N N U"]):
+        """What the stages of sub-steps `u = 0 ... U - 1` take from the history, stacked on
+        a leading axis: for an `AbstractSummedCoupling`, the weighted afferent sums over the
+        delayed edges, `(U, P, N)`, computed here once for the whole block; otherwise the
+        delayed samples themselves, `(U, C, N, N)`."""
+        coupling = self.network.coupling
+        if not isinstance(coupling, AbstractSummedCoupling):
+            return jnp.moveaxis(delayed, -1, 0)
+        weights = self.network.connectome.weights
         if self.current is not None:
-            delayed = jnp.where(self.current, current[:, None, :], delayed)
-        coupling = net.coupling(net.k, net.connectome.weights, delayed, current)
+            weights = jnp.where(self.current, 0, weights)
+        sums = _sum_sources(weights[:, :, None] * coupling.pre(delayed))
+        return jnp.moveaxis(sums, -1, 0)
+
+    def stage(self, t, theta: float, state, eta, afferent):
+        """The drift (per ms) at stage time `t + theta` (steps), given this stage's slice of
+        `afferents`; zero-delay edges see `state` itself."""
+        net = self.network
+        current = state[jnp.array(net.coupled_index)]
+        weights = net.connectome.weights
+        if isinstance(net.coupling, AbstractSummedCoupling):
+            summed = afferent
+            if self.current is not None:
+                now = jnp.where(self.current, weights, 0)
+                summed = summed + jnp.einsum("ij,pj->pi", now, net.coupling.pre(current))
+            coupling = net.coupling.post(net.k, weights, summed, current)
+        else:
+            delayed = afferent
+            if self.current is not None:
+                delayed = jnp.where(self.current, current[:, None, :], delayed)
+            coupling = net.coupling(net.k, weights, delayed, current)
         inputs = self.inputs(t, theta, eta)
         return net.drift((t + theta) * self.dt, state, coupling, inputs)
 
-    def white_noise(self, step, state) -> Float[Array, "V N"]:
-        """`g(X) dW` for the step starting at absolute `step` (zero without white noise)."""
-        noise = self.network.noise
-        if not isinstance(noise, AbstractWhiteNoise):
+    def wiener_increments(self, step, count: int, state) -> Float[Array, "K M N"] | None:
+        """`dW` of the white noise for the `count` steps from absolute `step` (`None` without
+        white noise), drawn together: step `s`'s from `fold_in(fold_in(key, s), 0)`."""
+        if not isinstance(self.network.noise, AbstractWhiteNoise):
+            return None
+        shape = (len(self.network.noise_index), state.shape[1])
+
+        def draw(s):
+            return jr.normal(jr.fold_in(jr.fold_in(self.key, s), 0), shape)
+
+        steps = step + jnp.arange(count, dtype=jnp.asarray(step).dtype)
+        return (jnp.sqrt(self.dt) * jax.vmap(draw)(steps)).astype(state.dtype)
+
+    def white_noise(self, dw: Float[Array, "M N"] | None, state) -> Float[Array, "V N"]:
+        """`g(X) dW` for one step, given its `dW` (zero without white noise)."""
+        if dw is None:
             return jnp.zeros_like(state)
         idx = jnp.array(self.network.noise_index)
-        k = jr.fold_in(jr.fold_in(self.key, step), 0)
-        dw = jnp.sqrt(self.dt) * jr.normal(k, (len(self.network.noise_index), state.shape[1]))
-        g = noise.diffusion(state[idx])
-        return jnp.zeros_like(state).at[idx].set(g * dw.astype(state.dtype))
+        g = self.network.noise.diffusion(state[idx])
+        return jnp.zeros_like(state).at[idx].set(g * dw)
 
     def coloured_noise(self, step, eta):
         """Advance the Ornstein–Uhlenbeck input noise over one step."""
@@ -84,6 +117,22 @@ class NetworkTerm(diffrax.AbstractTerm):
         if not isinstance(noise, OrnsteinUhlenbeckNoise):
             return eta
         return noise.step(eta, self.dt, jr.fold_in(jr.fold_in(self.key, step), 1))
+
+
+def _sum_sources(terms: Float[Array, "P N N U"]) -> Float[Array, "P N U"]:
+    """`terms.sum(axis=2)`, by pairwise elementwise adds.
+
+    Each sub-step's sums must not depend on its position `u` in the block, or a run cut
+    into chunks would not repeat the whole run bit for bit. A contraction (`einsum`, a
+    batched mat-vec) computes some columns `u` in its vector loop and others in its
+    remainder loop, which round differently; elementwise adds round alike everywhere. They
+    also avoid XLA:CPU's slow YNNPACK reduction fusions and a transpose of the samples.
+    """
+    while terms.shape[2] > 1:
+        half = terms.shape[2] // 2
+        summed = terms[:, :, :half] + terms[:, :, half : 2 * half]
+        terms = jnp.concatenate([summed, terms[:, :, 2 * half :]], axis=2)
+    return terms[:, :, 0]
 
 
 def _network_term(terms) -> NetworkTerm:
@@ -117,6 +166,16 @@ class _BlockInterpolation(diffrax.AbstractLocalInterpolation):
             return states[i] + w.astype(a.dtype) * (states[j] - states[i])
 
         return jax.tree.map(interp, self.y0, self.ys)
+
+
+class _Stack:
+    # The sub-step states of a block, stacked: writing each into a preallocated array was
+    # 2x faster than `jnp.stack` (DESIGN.md §4).
+    def __init__(self, count: int, like):
+        self.array = jnp.zeros((count,) + like.shape, like.dtype)
+
+    def set(self, q: int, value):
+        self.array = self.array.at[q].set(value)
 
 
 class AbstractDelaySolver(diffrax.AbstractSolver):
@@ -156,7 +215,11 @@ class AbstractDelaySolver(diffrax.AbstractSolver):
             raise ValueError(f"`max_block` must be an integer >= 1; got {self.max_block!r}.")
 
     def init(self, terms, t0, t1, y0, args) -> History:
-        return args
+        history: History = args
+        if not self.hermite:
+            # Only cubic Hermite reads use the slopes: don't carry them through the run.
+            history = eqx.tree_at(lambda h: h.slopes, history, history.slopes[..., :0])
+        return history
 
     def func(self, terms, t0, y0, args):
         return terms.vf(t0, y0, args)
@@ -196,16 +259,17 @@ class Euler(AbstractDelaySolver):
 
     def advance(self, terms, t, state, eta, history):
         step, dt, k = history.step, terms.dt, terms.block
-        delayed = terms.reads[0.0].gather(history, k, dt)
-        states, etas = [], []
+        afferents = terms.afferents(terms.reads[0.0].gather(history, k, dt))
+        dws = terms.wiener_increments(step, k, state)
+        states, etas = _Stack(k, state), _Stack(k, eta)
         for q in range(k):
-            f0 = terms.stage(t + q, 0.0, state, eta, delayed[..., q])
-            noise = terms.white_noise(step + q, state)
+            f0 = terms.stage(t + q, 0.0, state, eta, afferents[q])
+            noise = terms.white_noise(None if dws is None else dws[q], state)
             eta = terms.coloured_noise(step + q, eta)
             state = state + dt * f0 + noise
-            states.append(state)
-            etas.append(eta)
-        return jnp.stack(states), jnp.stack(etas), history
+            states.set(q, state)
+            etas.set(q, eta)
+        return states.array, etas.array, history
 
 
 class Heun(AbstractDelaySolver):
@@ -226,19 +290,20 @@ class Heun(AbstractDelaySolver):
     def advance(self, terms, t, state, eta, history):
         step, dt, k = history.step, terms.dt, terms.block
         # Sub-step q reads position q (first stage) and q + 1 (second): one gather of k + 1.
-        delayed = terms.reads[0.0].gather(history, k + 1, dt)
-        states, etas = [], []
+        afferents = terms.afferents(terms.reads[0.0].gather(history, k + 1, dt))
+        dws = terms.wiener_increments(step, k, state)
+        states, etas = _Stack(k, state), _Stack(k, eta)
         for q in range(k):
-            noise = terms.white_noise(step + q, state)
+            noise = terms.white_noise(None if dws is None else dws[q], state)
             new_eta = terms.coloured_noise(step + q, eta)
-            f0 = terms.stage(t + q, 0.0, state, eta, delayed[..., q])
+            f0 = terms.stage(t + q, 0.0, state, eta, afferents[q])
             predictor = state + dt * f0 + noise
-            f1 = terms.stage(t + q, 1.0, predictor, new_eta, delayed[..., q + 1])
+            f1 = terms.stage(t + q, 1.0, predictor, new_eta, afferents[q + 1])
             state = state + 0.5 * dt * (f0 + f1) + noise
             eta = new_eta
-            states.append(state)
-            etas.append(eta)
-        return jnp.stack(states), jnp.stack(etas), history
+            states.set(q, state)
+            etas.set(q, eta)
+        return states.array, etas.array, history
 
 
 class RK4(AbstractDelaySolver):
@@ -260,28 +325,36 @@ class RK4(AbstractDelaySolver):
     def strong_order(self, terms):
         return 0.5
 
+    def init(self, terms, t0, t1, y0, args) -> History:
+        history: History = args
+        if history.slopes.shape != history.values.shape:
+            # A history left by a solver that doesn't record slopes.
+            history = eqx.tree_at(lambda h: h.slopes, history, jnp.zeros_like(history.values))
+        return history
+
     def advance(self, terms, t, state, eta, history):
         step, dt, k = history.step, terms.dt, terms.block
         cidx = jnp.array(terms.network.coupled_index)
-        ends = terms.reads[0.0].gather(history, k + 1, dt)
-        k1 = terms.stage(t, 0.0, state, eta, ends[..., 0])
+        ends = terms.afferents(terms.reads[0.0].gather(history, k + 1, dt))
+        k1 = terms.stage(t, 0.0, state, eta, ends[0])
         # A one-step block's mid stages may read just before the current sample.
         history = history.set_slopes(k1[cidx][..., None])
-        mids = terms.reads[0.5].gather(history, k, dt)
-        states, etas, slopes = [], [], []
+        mids = terms.afferents(terms.reads[0.5].gather(history, k, dt))
+        dws = terms.wiener_increments(step, k, state)
+        states, etas, slopes = _Stack(k, state), _Stack(k, eta), []
         for q in range(k):
             new_eta = terms.coloured_noise(step + q, eta)
             mid_eta = 0.5 * (eta + new_eta)
             if q > 0:
-                k1 = terms.stage(t + q, 0.0, state, eta, ends[..., q])
-            k2 = terms.stage(t + q, 0.5, state + 0.5 * dt * k1, mid_eta, mids[..., q])
-            k3 = terms.stage(t + q, 0.5, state + 0.5 * dt * k2, mid_eta, mids[..., q])
-            k4 = terms.stage(t + q, 1.0, state + dt * k3, new_eta, ends[..., q + 1])
-            noise = terms.white_noise(step + q, state)
+                k1 = terms.stage(t + q, 0.0, state, eta, ends[q])
+            k2 = terms.stage(t + q, 0.5, state + 0.5 * dt * k1, mid_eta, mids[q])
+            k3 = terms.stage(t + q, 0.5, state + 0.5 * dt * k2, mid_eta, mids[q])
+            k4 = terms.stage(t + q, 1.0, state + dt * k3, new_eta, ends[q + 1])
+            noise = terms.white_noise(None if dws is None else dws[q], state)
             state = state + dt / 6 * (k1 + 2 * k2 + 2 * k3 + k4) + noise
             eta = new_eta
             slopes.append(k1[cidx])
-            states.append(state)
-            etas.append(eta)
+            states.set(q, state)
+            etas.set(q, eta)
         history = history.set_slopes(jnp.stack(slopes, axis=-1))
-        return jnp.stack(states), jnp.stack(etas), history
+        return states.array, etas.array, history
