@@ -99,7 +99,7 @@ def example_signal(*, seed: int = 0, duration: float = 20_000.0) -> ExampleSigna
     """8 regions of noise-driven, damped 10 Hz Hopf oscillators on `example_connectome`,
     coupled diffusively (k = 0.02) with conduction delays (5 mm/ms), sampled every 2 ms for
     `duration` ms after a 1 s transient (Heun, dt = 0.2 ms). Deterministic for a given
-    `seed`, precision (x64 or not) and platform; computed on first use (~1 s) and cached."""
+    `seed`, precision (x64 or not) and platform; computed on first use (~3 s) and cached."""
     return _example_signal(int(seed), float(duration), bool(jax.config.jax_enable_x64))
 
 
