@@ -6,6 +6,7 @@ from . import datasets as datasets, io as io, metrics as metrics, objectives as 
 from ._connectome import Connectome as Connectome
 from ._coupling import (
     AbstractCoupling as AbstractCoupling,
+    AbstractSummedCoupling as AbstractSummedCoupling,
     Diffusive as Diffusive,
     KuramotoSine as KuramotoSine,
     Linear as Linear,
