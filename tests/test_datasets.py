@@ -191,5 +191,6 @@ def test_example_signal_seed_and_duration():
     a = md.load_dataset("example_signal", seed=1, duration=400.0)
     assert a.data.shape == (200, 8)
     assert not np.allclose(a.data[:100], md.load_dataset("example_signal").data[:100])
-    with pytest.raises(ValueError, match="duration"):
-        md.load_dataset("example_signal", duration=-1.0)
+    for bad in (-1.0, 0.0, 401.0, float("nan")):
+        with pytest.raises(ValueError, match="`duration` must be a positive whole number of 2 ms"):
+            md.load_dataset("example_signal", duration=bad)

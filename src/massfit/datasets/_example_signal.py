@@ -106,8 +106,10 @@ def example_signal(*, seed: int = 0, duration: float = 20_000.0) -> ExampleSigna
 @functools.lru_cache(maxsize=4)
 def _example_signal(seed: int, duration: float, x64: bool) -> ExampleSignal:
     del x64  # part of the cache key only
-    if not (duration > 0 and math.isfinite(duration)):
-        raise ValueError(f"`duration` must be a positive number of ms; got {duration}.")
+    if not (duration > 0 and math.isfinite(duration)) or duration % 2.0 != 0:
+        raise ValueError(
+            f"`duration` must be a positive whole number of 2 ms samples, in ms; got {duration}."
+        )
     network = true_network()
     settings = dict(
         duration=duration + 1000.0, dt=0.2, save_every=2.0, transient=1000.0, variables="x"
