@@ -38,6 +38,16 @@ class AbstractObjective(eqx.Module):
         """The objective's value for a prediction and a target."""
 
 
+
+class AbstractScore(AbstractObjective):
+    """An objective that is a score to maximise, or `1 - score` (a loss) with `as_loss=True`."""
+
+    as_loss: AbstractVar[bool]
+
+    @property
+    def is_score(self) -> bool:
+        return not self.as_loss
+
 def is_score(objective: Callable) -> bool:
     """Whether `objective` is a score to maximise (rather than a loss to minimise).
 

@@ -33,6 +33,7 @@ from .._metrics._distributions import (
 from .._metrics._units import magnitude
 from ._base import (
     AbstractObjective,
+    AbstractScore,
     builder,
     exact_at_identity,
     prepare_pair,
@@ -94,15 +95,11 @@ def _window_settings(window_size, step_size) -> tuple[int, int]:
     )
 
 
-class FCCorr(AbstractObjective):
+class FCCorr(AbstractScore):
     """Correlation of FC matrices; see [`massfit.objectives.fc_corr`][]."""
 
     as_loss: bool = eqx.field(static=True)
     name: ClassVar[str] = "fc_corr"
-
-    @property
-    def is_score(self) -> bool:
-        return not self.as_loss
 
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         prediction, target, fc_prediction, fc_target = _fc_pair(
@@ -125,17 +122,13 @@ class FCRMSE(AbstractObjective):
         return exact_at_identity(rmse, prediction, target, 0.0)
 
 
-class FCD(AbstractObjective):
+class FCD(AbstractScore):
     """Correlation of FCD matrices; see [`massfit.objectives.fcd`][]."""
 
     window_size: int = eqx.field(static=True)
     step_size: int = eqx.field(static=True)
     as_loss: bool = eqx.field(static=True)
     name: ClassVar[str] = "fcd"
-
-    @property
-    def is_score(self) -> bool:
-        return not self.as_loss
 
     def __call__(
         self, prediction: SeriesLike, target: SeriesLike | None = None

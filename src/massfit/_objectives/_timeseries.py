@@ -13,6 +13,7 @@ from .._metrics._connectivity import cosine
 from .._metrics._units import is_quantity, magnitude
 from ._base import (
     AbstractObjective,
+    AbstractScore,
     builder,
     exact_at_identity,
     prepare_pair,
@@ -41,15 +42,11 @@ class TimeseriesRMSE(AbstractObjective):
         return safe_sqrt(jnp.mean(difference * difference))
 
 
-class CosineSim(AbstractObjective):
+class CosineSim(AbstractScore):
     """Cosine similarity of two flattened series; see [`massfit.objectives.cosine_sim`][]."""
 
     as_loss: bool = eqx.field(static=True)
     name: ClassVar[str] = "cosine_sim"
-
-    @property
-    def is_score(self) -> bool:
-        return not self.as_loss
 
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         prediction, target = prepare_pair(prediction, target, same_units=False, same_time=True)
