@@ -54,3 +54,19 @@ def check_range(owner: str, name: str, value, *, lower=None, strict: bool = True
         raise ValueError(
             f"{owner}: `{name}` must be {op} {lower}; got {arr if arr.ndim == 0 else arr[bad]}."
         )
+
+
+def check_key(name: str, key, *, required: bool = True) -> None:
+    """Raise a `TypeError` naming `name` unless `key` is a JAX PRNG key (or None when not
+    `required`): a new-style `jax.random.key(seed)` or a legacy `jax.random.PRNGKey(seed)`."""
+    if key is None and not required:
+        return
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        return
+    if dtype == np.uint32 and getattr(key, "shape", None) is not None and key.shape[-1:] == (2,):
+        return  # a legacy raw key, jax.random.PRNGKey(seed)
+    raise TypeError(
+        f"`{name}` must be a JAX random key, made with `jax.random.key(seed)` (seed an "
+        f"integer); got {describe(key)}."
+    )
