@@ -11,6 +11,7 @@ import numpy as np
 from jaxtyping import Array, PyTree
 
 from .._errors import describe
+from .._objectives._targets import AbstractTarget
 from .._params import get_by_path, trainable_spec, unwrap
 
 
@@ -104,6 +105,8 @@ def _split_output(out: Any, name: str) -> tuple[Array, Any]:
 
 
 def _check_target(prediction: PyTree, target: PyTree) -> None:
+    if isinstance(target, AbstractTarget):
+        return  # a stated target (a statistic, or a Series): the objective checks it
     pred_leaves, pred_tree = jax.tree.flatten(prediction)
     target_leaves, target_tree = jax.tree.flatten(target)
     if pred_tree != target_tree:

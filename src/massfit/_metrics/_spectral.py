@@ -247,13 +247,21 @@ def band_power(
     return band_power_unchecked(welch(x, config), config, band, bool(relative))
 
 
-@functools.partial(jax.jit, static_argnums=(1, 2, 3))
-def band_power_unchecked(power, config: WelchConfig, band: tuple[float, float], relative: bool):
-    """Band power from a Welch density (see `band_power`)."""
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4))
+def band_power_unchecked(
+    power,
+    config: WelchConfig,
+    band: tuple[float, float],
+    relative: bool,
+    total: tuple[int, int] | None = None,
+):
+    """Band power from a Welch density (see `band_power`); with `relative`, a share of the
+    power in bins `total = (start, stop)` (default all)."""
     indices = config.band_indices(band)
     in_band = jnp.sum(power[indices], axis=0)
     if relative:
-        return in_band / jnp.sum(power, axis=0)
+        start, stop = (0, power.shape[0]) if total is None else total
+        return in_band / jnp.sum(power[start:stop], axis=0)
     return in_band * (config.fs / config.nperseg)
 
 

@@ -78,7 +78,7 @@ def score_or_loss(score: Float[Array, ""], as_loss: bool) -> Float[Array, ""]:
 
 
 def exact_at_identity(
-    value: Float[Array, ""], prediction: Array, target: Array, ideal: float
+    value: Float[Array, ""], prediction: Array | None, target: Array | None, ideal: float
 ) -> Float[Array, ""]:
     """`ideal` where `prediction` equals `target` elementwise, else `value`.
 
@@ -87,7 +87,7 @@ def exact_at_identity(
     identity property exact, at the cost of one comparison; the gradient there is 0, which is
     correct at an optimum.
     """
-    if prediction.shape != target.shape:
+    if target is None or prediction.shape != target.shape:
         return value
     return jnp.where(jnp.all(prediction == target), ideal, value)
 

@@ -4,6 +4,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
@@ -41,6 +42,7 @@ from ._base import (
     score_or_loss,
     SeriesLike,
 )
+from ._targets import as_realisations, FCDValues, FCMatrix, resolve_target, series_only
 
 
 def _fc_pair(prediction, target, min_regions: int, what: str):
@@ -51,6 +53,21 @@ def _fc_pair(prediction, target, min_regions: int, what: str):
         check_min_time(name, x, 2, what)
         check_not_constant(name, x)
     return prediction, target, pearson_columns(prediction), pearson_columns(target)
+
+
+def _fc_of_realisations(prediction, n_regions: int, what: str):
+    """The mean FC of a `(time, regions)` prediction or over its realisations, checked
+    against an FC matrix of `n_regions`."""
+    batch = as_realisations("prediction", prediction)
+    if batch.shape[2] != n_regions:
+        raise ValueError(
+            f"`prediction` has {batch.shape[2]} regions but the target FC matrix has "
+            f"{n_regions}."
+        )
+    for r in range(batch.shape[0]):
+        check_min_time("prediction", batch[r], 2, what)
+        check_not_constant("prediction" if batch.shape[0] == 1 else f"prediction[{r}]", batch[r])
+    return jnp.mean(jax.vmap(pearson_columns)(batch), axis=0)
 
 
 def _check_windows(name: str, x, window_size: int, step_size: int, minimum: int, what: str):
@@ -102,11 +119,17 @@ class FCCorr(AbstractScore):
     name: ClassVar[str] = "fc_corr"
 
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
-        prediction, target, fc_prediction, fc_target = _fc_pair(
-            prediction, target, 3, "fc_corr (a correlation across region pairs)"
-        )
+        what = "fc_corr (a correlation across region pairs)"
+        matrix, series = resolve_target(target, FCMatrix, "fc_corr")
+        if matrix is not None:
+            if matrix.n_regions < 3:
+                raise ValueError(f"{what} needs at least 3 regions; the FC matrix has 2.")
+            fc_prediction = _fc_of_realisations(prediction, matrix.n_regions, what)
+            corr = pearson(upper_triangle(fc_prediction), upper_triangle(matrix.matrix))
+            return score_or_loss(corr, self.as_loss)
+        prediction, series, fc_prediction, fc_target = _fc_pair(prediction, series, 3, what)
         corr = pearson(upper_triangle(fc_prediction), upper_triangle(fc_target))
-        return score_or_loss(exact_at_identity(corr, prediction, target, 1.0), self.as_loss)
+        return score_or_loss(exact_at_identity(corr, prediction, series, 1.0), self.as_loss)
 
 
 class FCRMSE(AbstractObjective):
@@ -116,10 +139,15 @@ class FCRMSE(AbstractObjective):
     is_score: ClassVar[bool] = False
 
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
-        prediction, target, fc_prediction, fc_target = _fc_pair(prediction, target, 2, "fc_rmse")
+        matrix, series = resolve_target(target, FCMatrix, "fc_rmse")
+        if matrix is not None:
+            fc_prediction = _fc_of_realisations(prediction, matrix.n_regions, "fc_rmse")
+            difference = upper_triangle(fc_prediction) - upper_triangle(matrix.matrix)
+            return safe_sqrt(jnp.mean(difference * difference))
+        prediction, series, fc_prediction, fc_target = _fc_pair(prediction, series, 2, "fc_rmse")
         difference = upper_triangle(fc_prediction) - upper_triangle(fc_target)
         rmse = safe_sqrt(jnp.mean(difference * difference))
-        return exact_at_identity(rmse, prediction, target, 0.0)
+        return exact_at_identity(rmse, prediction, series, 0.0)
 
 
 class FCD(AbstractScore):
@@ -140,7 +168,7 @@ class FCD(AbstractScore):
             return fcd_unchecked(x, self.window_size, self.step_size)
         prediction, target, fcd_prediction, fcd_target = _fcd_pair(
             prediction,
-            target,
+            series_only(target, "fcd"),
             self.window_size,
             self.step_size,
             same_time=True,
@@ -166,6 +194,16 @@ class AbstractFCDDistribution(AbstractObjective):
         return self._compare(prediction, target)[2:]
 
     def _compare(self, prediction, target):
+        values, target = resolve_target(target, FCDValues, self.name)
+        if values is not None:
+            grid = jnp.asarray(self.grid, dtype=values.values.dtype)
+            predicted = self._values_of_realisations(prediction, values)
+            return (
+                None,
+                None,
+                kde_unchecked(predicted, grid, self.bandwidth),
+                kde_unchecked(values.values, grid, self.bandwidth),
+            )
         prediction, target, fcd_prediction, fcd_target = _fcd_pair(
             prediction,
             target,
@@ -182,6 +220,21 @@ class AbstractFCDDistribution(AbstractObjective):
             kde_unchecked(upper_triangle(fcd_prediction), grid, self.bandwidth),
             kde_unchecked(upper_triangle(fcd_target), grid, self.bandwidth),
         )
+
+
+    def _values_of_realisations(self, prediction, values: FCDValues):
+        """The FCD values of the prediction, pooled over its realisations."""
+        batch = as_realisations("prediction", prediction)
+        if batch.shape[2] != values.n_regions:
+            raise ValueError(
+                f"`prediction` has {batch.shape[2]} regions but the target FCD values come "
+                f"from {values.n_regions}."
+            )
+        for r in range(batch.shape[0]):
+            name = "prediction" if batch.shape[0] == 1 else f"prediction[{r}]"
+            _check_windows(name, batch[r], self.window_size, self.step_size, 2, self.name)
+        matrices = jax.vmap(lambda x: fcd_unchecked(x, self.window_size, self.step_size))(batch)
+        return jax.vmap(upper_triangle)(matrices).reshape(-1)
 
 
 class FCDKS(AbstractFCDDistribution):

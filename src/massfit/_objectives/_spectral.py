@@ -6,7 +6,9 @@ Time is in ms (`dt`), frequency in Hz (`band`), as everywhere on massfit's surfa
 from typing import ClassVar, Literal
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from .._custom_types import RealLike
@@ -20,6 +22,7 @@ from .._metrics._spectral import (
 )
 from .._metrics._units import IntervalLike, milliseconds
 from ._base import AbstractObjective, builder, exact_at_identity, prepare_pair, SeriesLike
+from ._targets import as_realisations, resolve_target, Spectrum
 
 
 class AbstractSpectral(AbstractObjective):
@@ -33,7 +36,15 @@ class AbstractSpectral(AbstractObjective):
     detrend: eqx.AbstractVar[Literal["constant", "linear", False]]
 
     def spectra(self, prediction, target, *, same_units: bool):
-        """Both series, their Welch densities (same bins), the settings, and the band's bins."""
+        """Both series, their Welch densities (same bins), the settings, the band's bins, and
+        the bins that both spectra cover.
+
+        With a `Spectrum` target the returned series are None, the prediction's density is
+        the mean over its realisations, and the target's is interpolated onto its bins.
+        """
+        spectrum, target = resolve_target(target, Spectrum, self.name)
+        if spectrum is not None:
+            return self._against_spectrum(prediction, spectrum)
         prediction, target = prepare_pair(
             prediction, target, same_units=same_units, same_time=False, what=self.name
         )
@@ -59,7 +70,39 @@ class AbstractSpectral(AbstractObjective):
         config = configs[0]
         indices = config.band_indices(self.band)
         p, q = welch(prediction, config), welch(target, config)
-        return prediction, target, p, q, config, indices
+        return prediction, target, p, q, config, indices, (0, config.freqs.size)
+
+    def _against_spectrum(self, prediction, spectrum: Spectrum):
+        batch = as_realisations("prediction", prediction)
+        config = WelchConfig(
+            batch.shape[1], self.dt, self.nperseg, self.noverlap, self.window, self.detrend,
+            "density",
+        )
+        indices = config.band_indices(self.band)
+        low, high = spectrum.frequencies[0], spectrum.frequencies[-1]
+        if config.freqs[indices[0]] < low or config.freqs[indices[-1]] > high:
+            raise ValueError(
+                f"{self.name}: the band {self.band} Hz (bins {config.freqs[indices[0]]:g} to "
+                f"{config.freqs[indices[-1]]:g} Hz) is not covered by the target Spectrum's "
+                f"frequencies, {low:g} to {high:g} Hz."
+            )
+        power = spectrum.power
+        if power.ndim == 2 and power.shape[1] != batch.shape[2]:
+            raise ValueError(
+                f"`prediction` has {batch.shape[2]} regions but the target Spectrum has "
+                f"{power.shape[1]} columns."
+            )
+        inside = np.flatnonzero((config.freqs >= low) & (config.freqs <= high))
+        covered = (int(inside[0]), int(inside[-1]) + 1)
+        p = jnp.mean(jax.vmap(lambda x: welch(x, config))(batch), axis=0)
+        # Linear in log power between the target's frequencies.
+        log_q = jax.vmap(
+            lambda column: jnp.interp(config.freqs, np.asarray(spectrum.frequencies), column),
+            in_axes=1,
+            out_axes=1,
+        )(jnp.log(power.reshape(power.shape[0], -1)))
+        q = jnp.broadcast_to(jnp.exp(log_q), p.shape).astype(p.dtype)
+        return None, None, p, q, config, indices, covered
 
 
 class PSDDistance(AbstractSpectral):
@@ -75,7 +118,9 @@ class PSDDistance(AbstractSpectral):
     is_score: ClassVar[bool] = False
 
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
-        prediction, target, p, q, _, indices = self.spectra(prediction, target, same_units=True)
+        prediction, target, p, q, _, indices, _ = self.spectra(
+            prediction, target, same_units=True
+        )
         difference = jnp.log(p[indices]) - jnp.log(q[indices])
         return exact_at_identity(jnp.mean(difference * difference), prediction, target, 0.0)
 
@@ -94,7 +139,7 @@ class PeakFrequency(AbstractSpectral):
     is_score: ClassVar[bool] = False
 
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
-        prediction, target, p, q, config, indices = self.spectra(
+        prediction, target, p, q, config, indices, _ = self.spectra(
             prediction, target, same_units=False
         )
         peak_p = peak_frequency_unchecked(p, config, self.band, self.temperature)
@@ -116,11 +161,12 @@ class BandPower(AbstractSpectral):
     is_score: ClassVar[bool] = False
 
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
-        prediction, target, p, q, config, indices = self.spectra(
+        prediction, target, p, q, config, indices, covered = self.spectra(
             prediction, target, same_units=not self.relative
         )
-        power_p = band_power_unchecked(p, config, self.band, self.relative)
-        power_q = band_power_unchecked(q, config, self.band, self.relative)
+        # The relative power is a share of the power over the bins both spectra cover.
+        power_p = band_power_unchecked(p, config, self.band, self.relative, covered)
+        power_q = band_power_unchecked(q, config, self.band, self.relative, covered)
         difference = jnp.log(power_p) - jnp.log(power_q)
         return exact_at_identity(jnp.mean(difference * difference), prediction, target, 0.0)
 

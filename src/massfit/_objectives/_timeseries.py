@@ -21,6 +21,7 @@ from ._base import (
     score_or_loss,
     SeriesLike,
 )
+from ._targets import series_only
 
 
 class TimeseriesRMSE(AbstractObjective):
@@ -30,6 +31,7 @@ class TimeseriesRMSE(AbstractObjective):
     is_score: ClassVar[bool] = False
 
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
+        target = series_only(target, "timeseries_rmse")
         # Check the shapes first (a subtraction would broadcast), then subtract with the units
         # attached, so that incompatible units raise before they are stripped.
         plain_prediction, plain_target = prepare_pair(
@@ -49,6 +51,7 @@ class CosineSim(AbstractScore):
     name: ClassVar[str] = "cosine_sim"
 
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
+        target = series_only(target, "cosine_sim")
         prediction, target = prepare_pair(prediction, target, same_units=False, same_time=True)
         for name, x in (("prediction", prediction), ("target", target)):
             if is_concrete(x) and not np.any(np.asarray(x)):
