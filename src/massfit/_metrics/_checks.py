@@ -8,7 +8,7 @@ import numbers
 
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .._errors import describe, is_concrete
 from ._units import is_quantity
@@ -41,7 +41,7 @@ def as_series(name: str, x) -> Float[Array, "time regions"]:
     return array
 
 
-def check_finite(name: str, x: Array, axes: tuple[str, ...] = ("time index", "region")) -> None:
+def check_finite(name: str, x: ArrayLike, axes: tuple[str, ...] = ("time index", "region")) -> None:
     """Raise if concrete `x` holds NaN or infinity, saying where (`axes` names its axes)."""
     if not is_concrete(x):
         return
