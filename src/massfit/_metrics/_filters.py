@@ -119,8 +119,9 @@ def _sosfilt(x: Array, sos: tuple[tuple[float, ...], ...], zi: np.ndarray) -> Ar
     """A cascade of second-order sections along time, in direct form II transposed as
     `scipy.signal.sosfilt`, starting from `zi` scaled by the first sample.
 
-    Second-order sections rather than one transfer function: the polynomial form of a narrow
-    band far below Nyquist (8-12 Hz at dt = 0.1 ms) loses most of its digits to rounding.
+    Second-order sections rather than one transfer function: in polynomial form a narrow band
+    far below Nyquist is unstable to rounding (8-12 Hz at dt = 0.1 ms: scipy's `filtfilt`
+    gives NaN from order 4 on).
     """
     state = jnp.asarray(zi, dtype=x.dtype)[:, :, None] * x[0]
 
