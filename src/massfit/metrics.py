@@ -1,4 +1,5 @@
-"""Metrics on `(time, regions)` series: FC, FCD, spectra, and distances between distributions.
+"""Metrics on `(time, regions)` series: FC, FCD, spectra, distances between distributions,
+and the preprocessing before them (zero-phase filters, detrending, z-scoring).
 
 Every function is pure and works under `jax.jit`, `jax.grad` and `jax.vmap`. Shapes are checked
 always; values (finite, non-constant) are checked when the input is concrete. Time is in ms,
@@ -12,6 +13,13 @@ from ._metrics._distributions import (
     ks_distance_on_grid as ks_distance_on_grid,
     wasserstein_1d as wasserstein_1d,
     wasserstein_1d_on_grid as wasserstein_1d_on_grid,
+)
+from ._metrics._filters import (
+    bandpass as bandpass,
+    detrend as detrend,
+    highpass as highpass,
+    lowpass as lowpass,
+    zscore as zscore,
 )
 from ._metrics._spectral import (
     band_power as band_power,

@@ -8,7 +8,7 @@ import numbers
 
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jaxtyping import Array, ArrayLike, Float
 
 from .._errors import describe, is_concrete
 from ._units import is_quantity
@@ -41,7 +41,7 @@ def as_series(name: str, x) -> Float[Array, "time regions"]:
     return array
 
 
-def check_finite(name: str, x: Array, axes: tuple[str, ...] = ("time index", "region")) -> None:
+def check_finite(name: str, x: ArrayLike, axes: tuple[str, ...] = ("time index", "region")) -> None:
     """Raise if concrete `x` holds NaN or infinity, saying where (`axes` names its axes)."""
     if not is_concrete(x):
         return
@@ -73,17 +73,22 @@ def check_min_time(name: str, x: Array, minimum: int, what: str) -> None:
         )
 
 
-def check_not_constant(name: str, x: Array) -> None:
-    """Raise if concrete `x` has regions that never change (their correlations are undefined)."""
+_FC_UNDEFINED = (
+    "their correlation with any other region is undefined, so FC is too. Make sure those "
+    "regions are driven (noise, input or coupling), or leave them out before comparing."
+)
+
+
+def check_not_constant(name: str, x: Array, consequence: str = _FC_UNDEFINED) -> None:
+    """Raise if concrete `x` has regions that never change; `consequence` says why it matters
+    (by default: their correlations, hence FC, are undefined)."""
     if not is_concrete(x):
         return
     values = np.asarray(x)
     constant = np.flatnonzero(np.all(values == values[:1], axis=0))
     if constant.size:
         raise ValueError(
-            f"`{name}` has zero variance in region(s) {constant.tolist()}: their correlation "
-            "with any other region is undefined, so FC is too. Make sure those regions are "
-            "driven (noise, input or coupling), or leave them out before comparing."
+            f"`{name}` has zero variance in region(s) {constant.tolist()}: {consequence}"
         )
 
 
@@ -120,12 +125,12 @@ def check_same_regions(prediction: Array, target: Array, *, same_time: bool) -> 
         )
 
 
-def positive_int(name: str, value, minimum: int = 1) -> int:
-    """`value` as an int >= `minimum`, or an error naming `name`."""
+def positive_int(name: str, value, minimum: int = 1, unit: str = "samples") -> int:
+    """`value` as an int >= `minimum`, or an error naming `name` and what it counts (`unit`)."""
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"`{name}` must be an integer (samples); got {describe(value)}.")
+        raise TypeError(f"`{name}` must be an integer ({unit}); got {describe(value)}.")
     if value < minimum:
-        raise ValueError(f"`{name}` must be at least {minimum} (samples); got {value}.")
+        raise ValueError(f"`{name}` must be at least {minimum} ({unit}); got {value}.")
     return int(value)
 
 

@@ -14,6 +14,7 @@ from jaxtyping import Array, ArrayLike, Float
 from .._custom_types import RealLike
 from .._errors import describe
 from ._checks import as_series, check_finite, positive_int, real_number
+from ._filters import remove_trend
 from ._units import IntervalLike, milliseconds
 
 
@@ -130,13 +131,8 @@ def welch(x: Float[Array, "time regions"], config: WelchConfig) -> Float[Array, 
     n_segments = (x.shape[0] - config.nperseg) // step + 1
     index = np.arange(n_segments)[:, None] * step + np.arange(config.nperseg)
     segments = x[index]  # (segments, nperseg, regions)
-    if config.detrend == "constant":
-        segments = segments - jnp.mean(segments, axis=1, keepdims=True)
-    elif config.detrend == "linear":
-        t = np.arange(config.nperseg) - (config.nperseg - 1) / 2
-        t = jnp.asarray(t[:, None], dtype=x.dtype)
-        slope = jnp.sum(t * segments, axis=1, keepdims=True) / jnp.sum(t * t)
-        segments = segments - jnp.mean(segments, axis=1, keepdims=True) - slope * t
+    if config.detrend:
+        segments = remove_trend(segments, config.detrend, axis=1)
     window = config.window
     spectrum = jnp.fft.rfft(segments * jnp.asarray(window[:, None], dtype=x.dtype), axis=1)
     power = jnp.real(spectrum) ** 2 + jnp.imag(spectrum) ** 2

@@ -1,4 +1,5 @@
-"""Reading and writing: connectome and time-series loaders, and saving without pickle.
+"""Reading and writing: connectome, time-series and lead-field loaders, and saving without
+pickle.
 
 Connectomes come in as [`massfit.Connectome`][] with `weights[i, j]` from region j to region
 i and lengths in mm, whatever the file's convention (each loader takes it as an argument).
@@ -10,6 +11,7 @@ from ._connectome_files import (
     load_connectome_npz as load_connectome_npz,
     load_connectome_text as load_connectome_text,
 )
+from ._gain import load_gain as load_gain, load_sensors as load_sensors, Sensors as Sensors
 from ._model import (
     load_model as load_model,
     read_model_header as read_model_header,

@@ -1,27 +1,53 @@
-"""Files of named arrays (`.npz`, MATLAB `.mat`): reading them without pickle, choosing keys."""
+"""Files of arrays (`.npz`, `.npy`, MATLAB `.mat`): reading them without pickle, choosing keys."""
 
 import os
 import zipfile
+import zlib
 
 import numpy as np
+
+
+# What numpy and zipfile raise on a file cut short or with corrupted bytes.
+_DAMAGE = (zipfile.BadZipFile, EOFError, OSError, ValueError, zlib.error)
+
+
+def _unpicklable_or_damaged(source: str, what: str, error: Exception) -> ValueError:
+    """The error for an array numpy could not read with `allow_pickle=False`."""
+    if isinstance(error, ValueError) and "allow_pickle" in str(error):
+        return ValueError(
+            f"{source}: {what} is an object array, which would need pickle to read; "
+            "massfit never unpickles. Save numeric or string arrays instead."
+        )
+    return ValueError(f"{source}: truncated or damaged; {what} cannot be read ({error}).")
 
 
 def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
     """All arrays of an `.npz` file, read with `allow_pickle=False`."""
     source = os.fspath(path)
     if not zipfile.is_zipfile(path):
-        raise ValueError(f"{source}: not an .npz file (not a zip archive of arrays).")
-    with np.load(path, allow_pickle=False) as data:
-        out = {}
-        for key in data.files:
-            try:
+        raise ValueError(
+            f"{source}: not an .npz file (not a zip archive of arrays), or one that is "
+            "truncated or damaged."
+        )
+    out, what = {}, "its list of arrays"
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for key in data.files:
+                what = repr(key)
                 out[key] = data[key]
-            except ValueError as error:
-                raise ValueError(
-                    f"{source}: {key!r} is an object array, which would need pickle to read; "
-                    "massfit never unpickles. Save numeric or string arrays instead."
-                ) from error
-        return out
+    except _DAMAGE as error:
+        raise _unpicklable_or_damaged(source, what, error) from error
+    return out
+
+
+def read_npy(path: str | os.PathLike) -> np.ndarray:
+    """The array of a `.npy` file, read with `allow_pickle=False`."""
+    try:
+        return np.load(path, allow_pickle=False)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except _DAMAGE as error:
+        raise _unpicklable_or_damaged(os.fspath(path), "its array", error) from error
 
 
 def read_mat(path: str | os.PathLike) -> dict[str, np.ndarray]:
@@ -41,8 +67,13 @@ def read_mat(path: str | os.PathLike) -> dict[str, np.ndarray]:
             "MATLAB with `save(name, '-v7')`, or read it with h5py and pass the arrays to "
             "`massfit.Connectome`."
         ) from error
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"{source}: not a readable MATLAB file ({error}).") from error
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except (ValueError, TypeError, OSError, zlib.error) as error:
+        raise ValueError(
+            f"{source}: not a readable MATLAB file, or one that is truncated or damaged "
+            f"({error})."
+        ) from error
     return {key: value for key, value in data.items() if not key.startswith("__")}
 
 
