@@ -1,6 +1,7 @@
 """Saving without pickle: save_model/load_model, save_result/load_result, to_xarray."""
 
 import dataclasses
+import io
 import json
 import sys
 from typing import NamedTuple
@@ -15,6 +16,8 @@ import massfit as mf
 import massfit.datasets as md
 import massfit.io as mio
 from massfit.io import _model
+
+from .helpers import flipped
 
 
 # Stand-ins for the classes other modules define, with the same kinds of fields.
@@ -52,6 +55,12 @@ class Model(eqx.Module):
     node: Node
     k: jax.Array
     weights: jax.Array
+
+
+class OtherNode(eqx.Module):  # Node's fields, another class
+    a: jax.Array
+    omega: jax.Array
+    name: str = eqx.field(static=True)
 
 
 class PerVariable(NamedTuple):
@@ -144,6 +153,97 @@ def test_model_file_checks(tmp_path, monkeypatch):
     with pytest.warns(UserWarning, match="saved by massfit .*, loading with 99.0"):
         loaded = mio.load_model(tmp_path / "m.eqx", like=_model_instance())
     _assert_same(loaded, _model_instance(2.0))
+
+
+def test_model_file_with_changed_bytes_is_refused(tmp_path):
+    path = tmp_path / "m.eqx"
+    mio.save_model(path, _model_instance())
+    intact = path.read_bytes()
+    start = intact.index(b"\n") + 1
+    damages = [
+        flipped(intact, start + 20),  # the first array's npy header
+        flipped(intact, (start + len(intact)) // 2),  # values
+        flipped(intact, len(intact) - 4),
+        # One bit of the header's class name: "Model" reads "model", still valid JSON.
+        flipped(intact, intact.index(b"Model"), n=1, bits=0x20),
+    ]
+    for damaged in damages:
+        path.write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"m\.eqx: the file is truncated or damaged \(its sha"):
+            mio.load_model(path, like=_model_instance())
+
+
+def test_truncated_model_file_is_refused(tmp_path):
+    path = tmp_path / "m.eqx"
+    mio.save_model(path, _model_instance())
+    intact = path.read_bytes()
+    start = intact.index(b"\n") + 1
+    size = len(intact) - start
+    cuts = {
+        0: "the file is empty",
+        10: "its header is cut short",
+        start // 2: "its header is cut short",
+        start - 1: "its header is cut short",
+        start: f"its data has 0 of the {size} bytes written \\(short by {size}\\)",
+        start + size // 2: f"its data has {size // 2} of the {size} bytes written",
+        len(intact) - 1: f"its data has {size - 1} of the {size} bytes written \\(short by 1\\)",
+    }
+    for cut, detail in cuts.items():
+        path.write_bytes(intact[:cut])
+        with pytest.raises(
+            ValueError, match=rf"m\.eqx: the file is truncated or damaged \({detail}"
+        ):
+            mio.load_model(path, like=_model_instance())
+    path.write_bytes(intact + b"\0")
+    with pytest.raises(
+        ValueError, match=rf"damaged \(its data has {size + 1} bytes where {size} were"
+    ):
+        mio.load_model(path, like=_model_instance())
+
+
+def test_model_nested_classes_must_match(tmp_path):
+    mio.save_model(tmp_path / "m.eqx", _model_instance())
+    node = _model_instance().node
+    other = eqx.tree_at(lambda m: m.node, _model_instance(), OtherNode(node.a, node.omega, "x"))
+    with pytest.raises(
+        ValueError, match=r"`node` is a .*\.Node in the file but a .*\.OtherNode in"
+    ):
+        mio.load_model(tmp_path / "m.eqx", like=other)
+
+
+def test_model_file_without_checksum_loads_with_a_warning(tmp_path):
+    # What massfit wrote before files carried checks: format version 1, no classes, no
+    # length, no checksum.
+    model = _model_instance(2.0)
+    header = {
+        "format": "massfit.model",
+        "format_version": 1,
+        "class": f"{__name__}.Model",
+        "massfit_version": mf.__version__,
+        "fingerprint": "0123456789abcdef",
+        "leaves": [
+            ["node.a", "float64[4]"],
+            ["node.omega", "float64[]"],
+            ["k", "float64[]"],
+            ["weights", "float64[4, 4]"],
+        ],
+    }
+    data = io.BytesIO()
+    eqx.tree_serialise_leaves(data, model)
+    path = tmp_path / "old.eqx"
+    path.write_bytes(json.dumps(header).encode() + b"\n" + data.getvalue())
+    with pytest.warns(UserWarning, match=r"old\.eqx: written by an older massfit, without a chec"):
+        loaded = mio.load_model(path, like=_model_instance())
+    _assert_same(loaded, model)
+    other = eqx.tree_at(lambda m: m.weights, _model_instance(), jnp.eye(5))
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match=r"leaf `weights` is float64"):
+        mio.load_model(path, like=other)
+    path.write_bytes(path.read_bytes()[:-100])
+    with (
+        pytest.warns(UserWarning),
+        pytest.raises(ValueError, match="old.eqx: cannot be read .* It is truncated or damaged"),
+    ):
+        mio.load_model(path, like=_model_instance())
 
 
 # --- results ---------------------------------------------------------------------------

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import describe
-from .._leaf_files import open_atomically
-from ._saved_files import class_name, imported_class, massfit_version, qualified_name
+from .._leaf_files import class_name, open_atomically, qualified_name
+from ._saved_files import imported_class, massfit_version
 
 
 _FORMAT = "massfit.result"
