@@ -246,6 +246,15 @@ def test_model_file_without_checksum_loads_with_a_warning(tmp_path):
         mio.load_model(path, like=_model_instance())
 
 
+def test_files_of_another_kind_say_what_they_are(tmp_path):
+    mio.save_result(tmp_path / "r.npz", _trajectory())
+    mio.save_model(tmp_path / "m.eqx", _model_instance())
+    with pytest.raises(ValueError, match=r"r\.npz: not a model file .*; it is a zip archive"):
+        mio.load_model(tmp_path / "r.npz", like=_model_instance())
+    with pytest.raises(ValueError, match=r"m\.eqx: not a file .*save_result; it is a model file"):
+        mio.load_result(tmp_path / "m.eqx", Trajectory)
+
+
 # --- results ---------------------------------------------------------------------------
 
 
@@ -337,6 +346,30 @@ def test_not_a_result_file(tmp_path):
     np.savez(tmp_path / "plain.npz", ts=np.zeros(3))
     with pytest.raises(ValueError, match="not a file written by massfit.io.save_result"):
         mio.load_result(tmp_path / "plain.npz", Trajectory)
+
+
+def test_result_file_with_changed_bytes_is_refused(tmp_path):
+    path = tmp_path / "t.npz"
+    traj = _trajectory()
+    mio.save_result(path, traj)
+    intact = path.read_bytes()
+    ys_shape = intact.index(b"'shape': (5, 2, 3)") + len(b"'shape': (")
+    damages = [
+        flipped(intact, intact.index(np.asarray(traj.ys).tobytes()) + 40),  # a value of ys
+        # One bit: ys's shape (5, 2, 3) reads (4, 2, 3), a plausible, shorter array.
+        flipped(intact, ys_shape, n=1, bits=0x01),
+        flipped(intact, intact.index("Trajectory".encode("utf-32-le"))),  # in the manifest
+        flipped(intact, len(intact) - 30),  # the zip's directory
+    ]
+    assert b"'shape': (4, 2, 3)" in damages[1]
+    for damaged in damages:
+        path.write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"t\.npz: the file is truncated or damaged"):
+            mio.load_result(path, Trajectory)
+    for cut in (10, len(intact) // 2, len(intact) - 1):
+        path.write_bytes(intact[:cut])
+        with pytest.raises(ValueError, match=r"t\.npz: the file is truncated or damaged"):
+            mio.load_result(path, Trajectory)
 
 
 # --- xarray ----------------------------------------------------------------------------
