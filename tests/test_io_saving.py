@@ -1,6 +1,7 @@
 """Saving without pickle: save_model/load_model, save_result/load_result, to_xarray."""
 
 import dataclasses
+import hashlib
 import io
 import json
 import sys
@@ -166,10 +167,12 @@ def test_model_file_with_changed_bytes_is_refused(tmp_path):
         flipped(intact, len(intact) - 4),
         # One bit of the header's class name: "Model" reads "model", still valid JSON.
         flipped(intact, intact.index(b"Model"), n=1, bits=0x20),
+        # ... or of the checksum's name, which must not pass for a file from before checksums.
+        flipped(intact, intact.index(b'"sha256"') + 1, n=1, bits=0x20),
     ]
     for damaged in damages:
         path.write_bytes(damaged)
-        with pytest.raises(ValueError, match=r"m\.eqx: the file is truncated or damaged \(its sha"):
+        with pytest.raises(ValueError, match=r"m\.eqx: the file is truncated or damaged \(its"):
             mio.load_model(path, like=_model_instance())
 
 
@@ -184,9 +187,9 @@ def test_truncated_model_file_is_refused(tmp_path):
         10: "its header is cut short",
         start // 2: "its header is cut short",
         start - 1: "its header is cut short",
-        start: f"its data has 0 of the {size} bytes written \\(short by {size}\\)",
+        start: f"its data has 0 of the {size} bytes written: {size} short",
         start + size // 2: f"its data has {size // 2} of the {size} bytes written",
-        len(intact) - 1: f"its data has {size - 1} of the {size} bytes written \\(short by 1\\)",
+        len(intact) - 1: f"its data has {size - 1} of the {size} bytes written: 1 short",
     }
     for cut, detail in cuts.items():
         path.write_bytes(intact[:cut])
@@ -198,6 +201,26 @@ def test_truncated_model_file_is_refused(tmp_path):
     with pytest.raises(
         ValueError, match=rf"damaged \(its data has {size + 1} bytes where {size} were"
     ):
+        mio.load_model(path, like=_model_instance())
+
+
+def test_newer_model_file_is_refused_and_damage_never_reads_as_newer(tmp_path):
+    path = tmp_path / "m.eqx"
+    mio.save_model(path, _model_instance())
+    line, data = path.read_bytes().split(b"\n", 1)
+    header = json.loads(line)
+    del header["sha256"]
+    header["format_version"] = 3
+    # The checksum as documented: sha256 of the header's JSON without it, a newline, the data.
+    header["sha256"] = hashlib.sha256(json.dumps(header).encode() + b"\n" + data).hexdigest()
+    path.write_bytes(json.dumps(header).encode() + b"\n" + data)
+    with pytest.raises(ValueError, match=r"m\.eqx: written by a newer massfit \(format version 3"):
+        mio.load_model(path, like=_model_instance())
+    mio.save_model(path, _model_instance())
+    intact = path.read_bytes()
+    version = intact.index(b'"format_version": 2') + len(b'"format_version": ')
+    path.write_bytes(flipped(intact, version, n=1, bits=0x01))  # 2 reads 3
+    with pytest.raises(ValueError, match=r"m\.eqx: the file is truncated or damaged"):
         mio.load_model(path, like=_model_instance())
 
 

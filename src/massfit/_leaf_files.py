@@ -197,21 +197,41 @@ def _parse_header(line: bytes, source: str, kind: str) -> dict[str, Any]:
     raise ValueError(f"{source}: not {_KINDS[kind]}{'' if other is None else f'; it is {other}'}.")
 
 
+def _verify(header: dict[str, Any], data: bytes, source: str) -> None:
+    expected = header.get("data_bytes")
+    if isinstance(expected, int) and len(data) < expected:
+        raise damaged(
+            source,
+            f"its data has {len(data)} of the {expected} bytes written: "
+            f"{expected - len(data)} short",
+        )
+    if isinstance(expected, int) and len(data) > expected:
+        raise damaged(source, f"its data has {len(data)} bytes where {expected} were written")
+    rest = {key: value for key, value in header.items() if key != "sha256"}
+    if _digest(rest, data) != header["sha256"]:
+        raise damaged(source, "its sha256 checksum does not match its contents")
+
+
 def read_leaf_file(
     path: str | os.PathLike, kind: str, *, version_key: str, version: int
 ) -> LeafFile:
     """Read and verify a file written by `write_leaf_file` with `"format": kind`.
 
-    Raises a `ValueError` if the file is another kind of file, was written in a format version
-    above `version` (the header's `version_key`), or is truncated or damaged (its length or
-    checksum is not the one written). A file written before files carried a checksum loads
-    with a warning.
+    Raises a `ValueError` if the file is another kind of file, is truncated or damaged (its
+    length or checksum is not the one written), or was written in a format version above
+    `version` (the header's `version_key`). A file written before files carried a checksum
+    loads with a warning.
     """
     source = os.fspath(path)
     with open(path, "rb") as f:
         line = f.readline()
         data = f.read()
     header = _parse_header(line, source, kind)
+    # Verified first: the checksum covers the version, so damage never reads as "newer".
+    if "sha256" in header:
+        _verify(header, data, source)
+    elif "classes" in header or "data_bytes" in header:  # written with a checksum, now gone
+        raise damaged(source, "its header has lost its checksum")
     written = header.get(version_key)
     if isinstance(written, int) and written > version:
         raise ValueError(
@@ -224,17 +244,4 @@ def read_leaf_file(
             "checked for damage; save it again to add one.",
             stacklevel=4,
         )
-        return LeafFile(source, header, data)
-    rest = {key: value for key, value in header.items() if key != "sha256"}
-    expected = header.get("data_bytes")
-    if isinstance(expected, int) and len(data) < expected:
-        raise damaged(
-            source,
-            f"its data has {len(data)} of the {expected} bytes written "
-            f"(short by {expected - len(data)})",
-        )
-    if isinstance(expected, int) and len(data) > expected:
-        raise damaged(source, f"its data has {len(data)} bytes where {expected} were written")
-    if _digest(rest, data) != header["sha256"]:
-        raise damaged(source, "its sha256 checksum does not match its contents")
     return LeafFile(source, header, data)
