@@ -17,3 +17,10 @@ def finite_difference(fn, x, eps=1e-6):
         e[idx] = eps
         grad[idx] = (float(fn(jnp.asarray(x + e))) - float(fn(jnp.asarray(x - e)))) / (2 * eps)
     return grad
+
+
+def flipped(data: bytes, at: int, n: int = 4, bits: int = 0xFF) -> bytes:
+    """A damaged copy of `data`: `bits` inverted in `n` bytes from offset `at`."""
+    out = bytearray(data)
+    out[at : at + n] = bytes(b ^ bits for b in out[at : at + n])
+    return bytes(out)

@@ -9,8 +9,11 @@ import numpy as np
 import optax
 import pytest
 
+import massfit as mf
+import massfit.io as mio
 from massfit._fit import fit
 
+from .helpers import flipped
 from .test_fit_models import DATA, logistic_start, TIMES
 
 
@@ -122,7 +125,7 @@ def test_resume_refuses_a_different_fit(tmp_path, uninterrupted):
         )
     with pytest.raises(ValueError, match="key"):
         run(jr.key(4), n_steps=5, resume=path)
-    with pytest.raises(ValueError, match="does not match"):
+    with pytest.raises(ValueError, match=r"is a .*ScaleByAdamState in the file but a .*TraceS"):
         fit(
             logistic_start(),
             optax.sgd(0.1, momentum=0.9),
@@ -138,3 +141,79 @@ def test_resume_refuses_a_different_fit(tmp_path, uninterrupted):
     (tmp_path / "junk").write_bytes(b"\x80\x04not a checkpoint\n")
     with pytest.raises(ValueError, match="not a massfit fit checkpoint"):
         run(key, n_steps=5, resume=tmp_path / "junk")
+
+
+def test_damaged_checkpoint_is_refused(tmp_path, uninterrupted):
+    key, _ = uninterrupted
+    path = tmp_path / "fit.ckpt"
+    run(key, n_steps=5, checkpoint=path)
+    intact = path.read_bytes()
+    start = intact.index(b"\n") + 1
+    step = intact.index(b'"step": 5') + len(b'"step": ')
+    damages = {
+        "flipped leaf data": flipped(intact, (start + len(intact)) // 2),
+        "flipped last bytes": flipped(intact, len(intact) - 4),
+        "step 5 reads 4": flipped(intact, step, n=1, bits=0x01),
+        "cut in the header": intact[: start // 2],
+        "cut at the header's end": intact[: start - 1],
+        "cut in the leaf data": intact[: start + 100],
+        "one byte short": intact[:-1],
+    }
+    assert b'"step": 4' in damages["step 5 reads 4"]
+    for damage, data in damages.items():
+        path.write_bytes(data)
+        with pytest.raises(ValueError, match=r"fit\.ckpt: the file is truncated or damaged"):
+            run(key, n_steps=8, resume=path)
+
+
+def test_checkpoint_of_another_model_is_refused(tmp_path):
+    conn = mf.Connectome(jnp.ones((2, 2)) - jnp.eye(2))
+    hopf = mf.Network(mf.Hopf(), conn, k=0.5)
+    wilson_cowan = mf.Network(mf.WilsonCowan(), conn, k=0.5)
+    path = tmp_path / "fit.ckpt"
+
+    def go(net, **kwargs):
+        return fit(
+            net,
+            ADAM,
+            trainable="k",
+            loss_fn=lambda net: (net.k - 1.0) ** 2,
+            n_steps=3,
+            progress=False,
+            **kwargs,
+        )
+
+    go(hopf, checkpoint=path)
+    assert go(hopf, resume=path).n_steps == 3
+    with pytest.raises(
+        ValueError,
+        match=r"fit\.ckpt: .*node` is a .*\.Hopf in the file but a .*\."
+        "WilsonCowan in this fit",
+    ):
+        go(wilson_cowan, resume=path)
+
+
+def test_file_of_another_kind_is_refused(tmp_path, uninterrupted):
+    key, _ = uninterrupted
+    mio.save_model(tmp_path / "m.eqx", logistic_start())
+    with pytest.raises(
+        ValueError, match=r"m\.eqx: is a model file .*, not a massfit fit checkpoint"
+    ):
+        run(key, n_steps=5, resume=tmp_path / "m.eqx")
+    run(key, n_steps=2, checkpoint=tmp_path / "fit.ckpt")
+    with pytest.raises(ValueError, match=r"fit\.ckpt: is a massfit fit checkpoint .*, not a model"):
+        mio.load_model(tmp_path / "fit.ckpt", like=logistic_start())
+
+
+def test_checkpoint_without_checksum_resumes_with_a_warning(tmp_path, uninterrupted):
+    key, full = uninterrupted
+    path = tmp_path / "fit.ckpt"
+    run(key, n_steps=10, checkpoint=path)
+    line, data = path.read_bytes().split(b"\n", 1)
+    # What massfit wrote before files carried checks: the same header without them.
+    checks = ("classes", "leaves", "data_bytes", "sha256")
+    old = {name: value for name, value in json.loads(line).items() if name not in checks}
+    path.write_bytes(json.dumps(old).encode() + b"\n" + data)
+    with pytest.warns(UserWarning, match=r"fit\.ckpt: written by an older massfit, without a"):
+        resumed = run(key, n_steps=N_STEPS, resume=path)
+    assert_same(resumed, full)

@@ -9,6 +9,8 @@ import scipy.io
 import massfit as mf
 import massfit.io as mio
 
+from .helpers import flipped
+
 
 W = np.array([[0.0, 2.0, 0.5], [1.0, 0.0, 0.0], [3.0, 0.25, 0.0]])
 L = np.array([[0.0, 10.0, 20.5], [10.0, 0.0, 30.0], [20.5, 30.0, 0.0]])
@@ -62,6 +64,26 @@ def test_npz_non_numeric_and_object_arrays(tmp_path):
     (tmp_path / "t.npz").write_text("0 1\n1 0\n")
     with pytest.raises(ValueError, match="t.npz: not an .npz file"):
         mio.load_connectome_npz(tmp_path / "t.npz")
+
+
+def test_damaged_npz_says_so(tmp_path):
+    path = tmp_path / "c.npz"
+    np.savez(path, weights=W, lengths=L)
+    intact = path.read_bytes()
+    shape = intact.index(b"'shape': (3, 3)") + len(b"'shape': (")
+    damages = [
+        flipped(intact, intact.index(W.tobytes()) + 8),  # a weight
+        # One bit: the weights' shape (3, 3) reads (2, 3), which numpy alone would load.
+        flipped(intact, shape, n=1, bits=0x01),
+        intact[:10],
+        intact[: len(intact) // 2],
+        intact[:-1],
+    ]
+    assert b"'shape': (2, 3)" in damages[1]
+    for damaged in damages:
+        path.write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"c\.npz: the file is truncated or damaged"):
+            mio.load_connectome_npz(path)
 
 
 # --- text ------------------------------------------------------------------------------
@@ -127,6 +149,17 @@ def test_text_errors(tmp_path):
         mio.load_connectome_text(a, neg)
 
 
+def test_damaged_text_says_so(tmp_path):
+    path = tmp_path / "w.csv"
+    text = "\n".join(_row(row) for row in W) + "\n"
+    path.write_bytes(flipped(text.encode(), text.index("2.0")))
+    with pytest.raises(ValueError, match=r"w\.csv: line 1 has bytes that are not UTF-8 text"):
+        mio.load_connectome_text(path)
+    path.write_text(text[: text.rindex(",")])  # cut inside the last line
+    with pytest.raises(ValueError, match=r"w\.csv: line 3 has 2 values .* is the file truncated"):
+        mio.load_connectome_text(path)
+
+
 # --- MATLAB ----------------------------------------------------------------------------
 
 
@@ -160,6 +193,20 @@ def test_mat_errors(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "scipy.io", None)
     with pytest.raises(ImportError, match="needs scipy"):
         mio.load_connectome_mat(tmp_path / "w.mat")
+
+
+@pytest.mark.parametrize("compressed", [False, True])
+def test_damaged_mat_says_so(tmp_path, compressed):
+    path = tmp_path / "c.mat"
+    scipy.io.savemat(path, {"weights": W, "lengths": L}, do_compression=compressed)
+    intact = path.read_bytes()
+    damages = [intact[:10], intact[:200], intact[: len(intact) // 2], intact[:-5]]
+    if compressed:  # zlib's own checksum catches changed bytes; plain v5 has none
+        damages.append(flipped(intact, len(intact) // 2))
+    for damaged in damages:
+        path.write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"c\.mat: the file is truncated or damaged"):
+            mio.load_connectome_mat(path)
 
 
 # --- dispatcher and normalise ----------------------------------------------------------

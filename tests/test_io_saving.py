@@ -1,6 +1,8 @@
 """Saving without pickle: save_model/load_model, save_result/load_result, to_xarray."""
 
 import dataclasses
+import hashlib
+import io
 import json
 import sys
 from typing import NamedTuple
@@ -15,6 +17,8 @@ import massfit as mf
 import massfit.datasets as md
 import massfit.io as mio
 from massfit.io import _model
+
+from .helpers import flipped
 
 
 # Stand-ins for the classes other modules define, with the same kinds of fields.
@@ -52,6 +56,12 @@ class Model(eqx.Module):
     node: Node
     k: jax.Array
     weights: jax.Array
+
+
+class OtherNode(eqx.Module):  # Node's fields, another class
+    a: jax.Array
+    omega: jax.Array
+    name: str = eqx.field(static=True)
 
 
 class PerVariable(NamedTuple):
@@ -146,6 +156,128 @@ def test_model_file_checks(tmp_path, monkeypatch):
     _assert_same(loaded, _model_instance(2.0))
 
 
+def test_model_file_with_changed_bytes_is_refused(tmp_path):
+    path = tmp_path / "m.eqx"
+    mio.save_model(path, _model_instance())
+    intact = path.read_bytes()
+    start = intact.index(b"\n") + 1
+    damages = [
+        flipped(intact, start + 20),  # the first array's npy header
+        flipped(intact, (start + len(intact)) // 2),  # values
+        flipped(intact, len(intact) - 4),
+        # One bit of the header's class name: "Model" reads "model", still valid JSON.
+        flipped(intact, intact.index(b"Model"), n=1, bits=0x20),
+        # ... or of the checksum's name, which must not pass for a file from before checksums.
+        flipped(intact, intact.index(b'"sha256"') + 1, n=1, bits=0x20),
+    ]
+    for damaged in damages:
+        path.write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"m\.eqx: the file is truncated or damaged \(its"):
+            mio.load_model(path, like=_model_instance())
+
+
+def test_truncated_model_file_is_refused(tmp_path):
+    path = tmp_path / "m.eqx"
+    mio.save_model(path, _model_instance())
+    intact = path.read_bytes()
+    start = intact.index(b"\n") + 1
+    size = len(intact) - start
+    cuts = {
+        0: "the file is empty",
+        10: "its header is cut short",
+        start // 2: "its header is cut short",
+        start - 1: "its header is cut short",
+        start: f"its data has 0 of the {size} bytes written: {size} short",
+        start + size // 2: f"its data has {size // 2} of the {size} bytes written",
+        len(intact) - 1: f"its data has {size - 1} of the {size} bytes written: 1 short",
+    }
+    for cut, detail in cuts.items():
+        path.write_bytes(intact[:cut])
+        with pytest.raises(
+            ValueError, match=rf"m\.eqx: the file is truncated or damaged \({detail}"
+        ):
+            mio.load_model(path, like=_model_instance())
+    path.write_bytes(intact + b"\0")
+    with pytest.raises(
+        ValueError, match=rf"damaged \(its data has {size + 1} bytes where {size} were"
+    ):
+        mio.load_model(path, like=_model_instance())
+
+
+def test_newer_model_file_is_refused_and_damage_never_reads_as_newer(tmp_path):
+    path = tmp_path / "m.eqx"
+    mio.save_model(path, _model_instance())
+    line, data = path.read_bytes().split(b"\n", 1)
+    header = json.loads(line)
+    del header["sha256"]
+    header["format_version"] = 3
+    # The checksum as documented: sha256 of the header's JSON without it, a newline, the data.
+    header["sha256"] = hashlib.sha256(json.dumps(header).encode() + b"\n" + data).hexdigest()
+    path.write_bytes(json.dumps(header).encode() + b"\n" + data)
+    with pytest.raises(ValueError, match=r"m\.eqx: written by a newer massfit \(format version 3"):
+        mio.load_model(path, like=_model_instance())
+    mio.save_model(path, _model_instance())
+    intact = path.read_bytes()
+    version = intact.index(b'"format_version": 2') + len(b'"format_version": ')
+    path.write_bytes(flipped(intact, version, n=1, bits=0x01))  # 2 reads 3
+    with pytest.raises(ValueError, match=r"m\.eqx: the file is truncated or damaged"):
+        mio.load_model(path, like=_model_instance())
+
+
+def test_model_nested_classes_must_match(tmp_path):
+    mio.save_model(tmp_path / "m.eqx", _model_instance())
+    node = _model_instance().node
+    other = eqx.tree_at(lambda m: m.node, _model_instance(), OtherNode(node.a, node.omega, "x"))
+    with pytest.raises(
+        ValueError, match=r"`node` is a .*\.Node in the file but a .*\.OtherNode in"
+    ):
+        mio.load_model(tmp_path / "m.eqx", like=other)
+
+
+def test_model_file_without_checksum_loads_with_a_warning(tmp_path):
+    # What massfit wrote before files carried checks: format version 1, no classes, no
+    # length, no checksum.
+    model = _model_instance(2.0)
+    header = {
+        "format": "massfit.model",
+        "format_version": 1,
+        "class": f"{__name__}.Model",
+        "massfit_version": mf.__version__,
+        "fingerprint": "0123456789abcdef",
+        "leaves": [
+            ["node.a", "float64[4]"],
+            ["node.omega", "float64[]"],
+            ["k", "float64[]"],
+            ["weights", "float64[4, 4]"],
+        ],
+    }
+    data = io.BytesIO()
+    eqx.tree_serialise_leaves(data, model)
+    path = tmp_path / "old.eqx"
+    path.write_bytes(json.dumps(header).encode() + b"\n" + data.getvalue())
+    with pytest.warns(UserWarning, match=r"old\.eqx: written by an older massfit, without a chec"):
+        loaded = mio.load_model(path, like=_model_instance())
+    _assert_same(loaded, model)
+    other = eqx.tree_at(lambda m: m.weights, _model_instance(), jnp.eye(5))
+    with pytest.warns(UserWarning), pytest.raises(ValueError, match=r"leaf `weights` is float64"):
+        mio.load_model(path, like=other)
+    path.write_bytes(path.read_bytes()[:-100])
+    with (
+        pytest.warns(UserWarning),
+        pytest.raises(ValueError, match="old.eqx: cannot be read .* It is truncated or damaged"),
+    ):
+        mio.load_model(path, like=_model_instance())
+
+
+def test_files_of_another_kind_say_what_they_are(tmp_path):
+    mio.save_result(tmp_path / "r.npz", _trajectory())
+    mio.save_model(tmp_path / "m.eqx", _model_instance())
+    with pytest.raises(ValueError, match=r"r\.npz: not a model file .*; it is a zip archive"):
+        mio.load_model(tmp_path / "r.npz", like=_model_instance())
+    with pytest.raises(ValueError, match=r"m\.eqx: not a file .*save_result; it is a model file"):
+        mio.load_result(tmp_path / "m.eqx", Trajectory)
+
+
 # --- results ---------------------------------------------------------------------------
 
 
@@ -237,6 +369,30 @@ def test_not_a_result_file(tmp_path):
     np.savez(tmp_path / "plain.npz", ts=np.zeros(3))
     with pytest.raises(ValueError, match="not a file written by massfit.io.save_result"):
         mio.load_result(tmp_path / "plain.npz", Trajectory)
+
+
+def test_result_file_with_changed_bytes_is_refused(tmp_path):
+    path = tmp_path / "t.npz"
+    traj = _trajectory()
+    mio.save_result(path, traj)
+    intact = path.read_bytes()
+    ys_shape = intact.index(b"'shape': (5, 2, 3)") + len(b"'shape': (")
+    damages = [
+        flipped(intact, intact.index(np.asarray(traj.ys).tobytes()) + 40),  # a value of ys
+        # One bit: ys's shape (5, 2, 3) reads (4, 2, 3), a plausible, shorter array.
+        flipped(intact, ys_shape, n=1, bits=0x01),
+        flipped(intact, intact.index("Trajectory".encode("utf-32-le"))),  # in the manifest
+        flipped(intact, len(intact) - 30),  # the zip's directory
+    ]
+    assert b"'shape': (4, 2, 3)" in damages[1]
+    for damaged in damages:
+        path.write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"t\.npz: the file is truncated or damaged"):
+            mio.load_result(path, Trajectory)
+    for cut in (10, len(intact) // 2, len(intact) - 1):
+        path.write_bytes(intact[:cut])
+        with pytest.raises(ValueError, match=r"t\.npz: the file is truncated or damaged"):
+            mio.load_result(path, Trajectory)
 
 
 # --- xarray ----------------------------------------------------------------------------

@@ -80,3 +80,17 @@ def test_signal_validates():
         mio.Signal(X, 1.0, ("a",))
     with pytest.raises(ValueError, match=r"\(time, regions\) array"):
         mio.Signal(np.zeros(3), 1.0)
+
+
+def test_damaged_files_say_so(tmp_path):
+    # The same readers as the connectome loaders; one damage per format.
+    np.savez(tmp_path / "a.npz", data=X)
+    scipy.io.savemat(tmp_path / "a.mat", {"data": X})
+    for name in ("a.npz", "a.mat"):
+        path = tmp_path / name
+        path.write_bytes(path.read_bytes()[:-20])
+        with pytest.raises(ValueError, match=rf"{name}: the file is truncated or damaged"):
+            mio.load_signal(path, time_axis=0, dt=1.0)
+    (tmp_path / "a.csv").write_bytes(b"1.0,2.0\n3.0,\xff\n")
+    with pytest.raises(ValueError, match=r"a\.csv: line 2 has bytes that are not UTF-8 text"):
+        mio.load_signal(tmp_path / "a.csv", time_axis=0, dt=1.0)

@@ -10,6 +10,8 @@ import pytest
 
 import massfit.io as mio
 
+from .helpers import flipped
+
 
 W = np.array([[0.0, 2.0, 0.5], [1.0, 0.0, 0.0], [3.0, 0.25, 0.0]])
 L = np.array([[0.0, 10.0, 20.5], [10.0, 0.0, 30.0], [20.5, 30.0, 0.0]])
@@ -226,7 +228,7 @@ def test_centres_disagree_with_weights(tmp_path):
 def test_other_bad_archives(tmp_path):
     not_zip = tmp_path / "c.zip"
     not_zip.write_text("hello")
-    with pytest.raises(ValueError, match="not a readable zip file"):
+    with pytest.raises(ValueError, match="c.zip: not a zip archive"):
         mio.load_tvb_zip(not_zip)
     two = _zip(tmp_path / "two.zip", _members(), folder="a/")
     with zipfile.ZipFile(two, "a") as zf:
@@ -237,7 +239,7 @@ def test_other_bad_archives(tmp_path):
     with zipfile.ZipFile(corrupt, "w") as zf:
         for name, content in _members().items():
             zf.writestr(name + ".bz2" if name == "weights.txt" else name, content)
-    with pytest.raises(ValueError, match="weights.txt.bz2: not valid bzip2"):
+    with pytest.raises(ValueError, match=r"txt.bz2: the file is truncated or damaged \(not valid"):
         mio.load_tvb_zip(corrupt)
     flags = _zip(tmp_path / "f.zip", _members(**{"cortical.txt": "1\nyes\n0\n"}))
     with pytest.raises(ValueError, match="'yes' is not a flag"):
@@ -245,6 +247,27 @@ def test_other_bad_archives(tmp_path):
     short = _zip(tmp_path / "s.zip", _members(**{"areas.txt": "1\n2\n"}))
     with pytest.raises(ValueError, match="has 2 values for 3 regions"):
         mio.load_tvb_regions(short)
+
+
+@pytest.mark.parametrize("compression", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_damaged_archive_says_so(tmp_path, compression):
+    path = tmp_path / "c.zip"
+    with zipfile.ZipFile(path, "w", compression=compression) as zf:
+        for name, content in _members().items():
+            zf.writestr(name, content)
+    intact = path.read_bytes()
+    data_start = 30 + len("weights.txt")  # the first member's local header, then its data
+    damages = [
+        flipped(intact, data_start + 5),  # the weights: fails the member's CRC-32
+        flipped(intact, len(intact) - 30),  # the archive's directory
+        intact[:20],
+        intact[: len(intact) // 2],
+        intact[:-1],
+    ]
+    for damaged in damages:
+        path.write_bytes(damaged)
+        with pytest.raises(ValueError, match=r"c\.zip: the file is truncated or damaged"):
+            mio.load_tvb_zip(path)
 
 
 # --- the real archives, when the GPL-licensed tvb-data package is installed -------------

@@ -1,18 +1,18 @@
 """Saving and resuming a gradient fit: one file, a JSON header line then
-`eqx.tree_serialise_leaves` data (never pickle; the layout of `massfit._leaf_files`)."""
+`eqx.tree_serialise_leaves` data (never pickle; the layout of `massfit._leaf_files`, which
+also checks the file for damage and its structure against the fit resuming it)."""
 
 import math
 import os
 import pathlib
 from typing import Any
 
-import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import PyTree
 
-from .._leaf_files import read_header, write_leaf_file
+from .._leaf_files import read_leaf_file, write_leaf_file
 from ._loop import Tracker
 
 
@@ -77,6 +77,10 @@ def load_checkpoint(
 ) -> tuple[dict, dict]:
     """Read a checkpoint written by `save_checkpoint` for the same trained paths.
 
+    Refused, naming the file, if it is truncated or damaged, or was written by a fit of
+    another model (any class in the model differs), trained paths or optimiser (the
+    structure of its state differs).
+
     `params`, `opt_state` and `physical` are examples of this fit's trained leaves, optimiser
     state and physical values (their shapes and dtypes must match the file); `aux_like` is a
     function returning an example of the loss's aux (only called when the file has a best step).
@@ -85,43 +89,34 @@ def load_checkpoint(
     path = pathlib.Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {str(path)!r} to resume from.")
-    with open(path, "rb") as f:
-        header = read_header(f, _FORMAT)
-        if header is None:
-            raise ValueError(f"{str(path)!r} is not a massfit fit checkpoint.")
-        if header["version"] != _VERSION:
-            raise ValueError(
-                f"{str(path)!r} has checkpoint format version {header['version']}; this "
-                f"massfit reads version {_VERSION}."
-            )
-        if tuple(header["paths"]) != tuple(paths):
-            raise ValueError(
-                f"The checkpoint trains {header['paths']} but this fit trains {list(paths)}; "
-                "resume with the same model and `trainable`."
-            )
-        n = header["n_history"]
-        has_best = header["best_step"] is not None
-        key_info = header["key"]
-        like = {
-            "params": params,
-            "opt_state": opt_state,
-            "key": None
-            if key_info is None
-            else jax.ShapeDtypeStruct(tuple(key_info["shape"]), jnp.dtype(key_info["dtype"])),
-            "losses": np.zeros((n,), np.float64),
-            "history": {
-                p: np.zeros((n, *np.shape(v)), np.asarray(v).dtype) for p, v in physical.items()
-            },
-            "best_params": params if has_best else None,
-            "best_aux": aux_like() if has_best else None,
-        }
-        try:
-            state = eqx.tree_deserialise_leaves(f, like)
-        except (RuntimeError, ValueError, EOFError) as e:
-            raise ValueError(
-                f"The checkpoint {str(path)!r} does not match this fit (a different optimiser, "
-                f"model or loss?): {e}"
-            ) from None
+    saved = read_leaf_file(path, _FORMAT, version_key="version", version=_VERSION)
+    header = saved.header
+    if tuple(header["paths"]) != tuple(paths):
+        raise ValueError(
+            f"The checkpoint {saved.source!r} trains {header['paths']} but this fit trains "
+            f"{list(paths)}; resume with the same model and `trainable`."
+        )
+    n = header["n_history"]
+    has_best = header["best_step"] is not None
+    key_info = header["key"]
+    like = {
+        "params": params,
+        "opt_state": opt_state,
+        "key": None
+        if key_info is None
+        else jax.ShapeDtypeStruct(tuple(key_info["shape"]), jnp.dtype(key_info["dtype"])),
+        "losses": np.zeros((n,), np.float64),
+        "history": {
+            p: np.zeros((n, *np.shape(v)), np.asarray(v).dtype) for p, v in physical.items()
+        },
+        "best_params": params if has_best else None,
+        "best_aux": aux_like() if has_best else None,
+    }
+    state = saved.load(
+        like,
+        like_name="this fit",
+        hint="resume with the same model, `trainable`, optimiser and loss",
+    )
     if key_info is not None and key_info["impl"] is not None:
         state["key"] = jax.random.wrap_key_data(state["key"], impl=key_info["impl"])
     if header["best_loss"] is None:

@@ -7,7 +7,7 @@ from typing import Literal
 from .._connectome import Connectome
 from ._named_arrays import labels_of, numeric, pick_key, read_mat, read_npz
 from ._policies import build_connectome, LengthUnit, Normalise, Orientation, ZeroLength
-from ._text import parse_table
+from ._text import parse_table, read_text
 from ._tvb import load_tvb_zip
 
 
@@ -188,7 +188,7 @@ def load_connectome_mat(
 def _read_text_matrix(path, delimiter, header):
     source = os.fspath(path)
     table = parse_table(
-        pathlib.Path(path).read_text(encoding="utf-8"),
+        read_text(path),
         source=source,
         delimiter=delimiter,
         header=header,

@@ -1,10 +1,70 @@
-"""Files of arrays (`.npz`, `.npy`, MATLAB `.mat`): reading them without pickle, choosing keys."""
+"""Files of named arrays (`.npz`, MATLAB `.mat`): reading them without pickle, choosing keys,
+and saying so when a file is truncated or damaged."""
 
+import contextlib
+import io
 import os
 import zipfile
 import zlib
 
 import numpy as np
+
+from .._leaf_files import damaged, ZIP_MAGIC
+
+
+# How MATLAB v5 to v7.2 files start (their 128-byte header); v4 files have no signature.
+_MAT5_SIGNATURE = b"MATLAB 5.0 MAT-file"
+
+
+def is_zip(path: str | os.PathLike) -> bool:
+    """Whether `path` starts as a zip archive does (intact or not)."""
+    with open(path, "rb") as f:
+        return f.read(4).startswith(ZIP_MAGIC)
+
+
+@contextlib.contextmanager
+def reading_zip(source: str):
+    """Report what reading a broken zip archive raises as a truncated or damaged file.
+
+    A truncated archive has lost its directory (at the end); a changed byte fails the CRC-32
+    that zip stores for every member, checked when a member is read whole.
+    """
+    try:
+        yield
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as error:
+        raise damaged(source, f"not a readable zip archive: {error}") from error
+
+
+def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
+    """All arrays of an `.npz` file, read with `allow_pickle=False`.
+
+    Each member is read whole before it is parsed, so that zip's CRC-32 checks every byte
+    of it (`numpy.load` reads only as many bytes as an array's header asks for).
+    """
+    source = os.fspath(path)
+    if not is_zip(path):
+        raise ValueError(f"{source}: not an .npz file (not a zip archive of arrays).")
+    out = {}
+    with reading_zip(source), zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            # Every member is read, so that a damaged name in the directory is caught too.
+            buffer = io.BytesIO(archive.read(member))
+            if not member.endswith(".npy"):
+                continue
+            key = member.removesuffix(".npy")
+            version = np.lib.format.read_magic(buffer)
+            if version == (1, 0):
+                dtype = np.lib.format.read_array_header_1_0(buffer)[2]
+            else:
+                dtype = np.lib.format.read_array_header_2_0(buffer)[2]
+            if dtype.hasobject:
+                raise ValueError(
+                    f"{source}: {key!r} is an object array, which would need pickle to read; "
+                    "massfit never unpickles. Save numeric or string arrays instead."
+                )
+            buffer.seek(0)
+            out[key] = np.lib.format.read_array(buffer, allow_pickle=False)
+    return out
 
 
 # What numpy and zipfile raise on a file cut short or with corrupted bytes.
@@ -19,25 +79,6 @@ def _unpicklable_or_damaged(source: str, what: str, error: Exception) -> ValueEr
             "massfit never unpickles. Save numeric or string arrays instead."
         )
     return ValueError(f"{source}: truncated or damaged; {what} cannot be read ({error}).")
-
-
-def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """All arrays of an `.npz` file, read with `allow_pickle=False`."""
-    source = os.fspath(path)
-    if not zipfile.is_zipfile(path):
-        raise ValueError(
-            f"{source}: not an .npz file (not a zip archive of arrays), or one that is "
-            "truncated or damaged."
-        )
-    out, what = {}, "its list of arrays"
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            for key in data.files:
-                what = repr(key)
-                out[key] = data[key]
-    except _DAMAGE as error:
-        raise _unpicklable_or_damaged(source, what, error) from error
-    return out
 
 
 def read_npy(path: str | os.PathLike) -> np.ndarray:
@@ -59,21 +100,34 @@ def read_mat(path: str | os.PathLike) -> dict[str, np.ndarray]:
             "Reading MATLAB .mat files needs scipy: `pip install scipy` (or `massfit[io]`)."
         ) from error
     source = os.fspath(path)
-    try:
-        data = scipy.io.loadmat(source)
-    except NotImplementedError as error:
-        raise ValueError(
-            f"{source}: a MATLAB v7.3 (HDF5) file, which scipy cannot read. Re-save it in "
-            "MATLAB with `save(name, '-v7')`, or read it with h5py and pass the arrays to "
-            "`massfit.Connectome`."
-        ) from error
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except (ValueError, TypeError, OSError, zlib.error) as error:
-        raise ValueError(
-            f"{source}: not a readable MATLAB file, or one that is truncated or damaged "
-            f"({error})."
-        ) from error
+    with open(path, "rb") as f:
+        try:
+            data = scipy.io.loadmat(f)
+        except NotImplementedError as error:
+            raise ValueError(
+                f"{source}: a MATLAB v7.3 (HDF5) file, which scipy cannot read. Re-save it in "
+                "MATLAB with `save(name, '-v7')`, or read it with h5py and pass the arrays to "
+                "`massfit.Connectome`."
+            ) from error
+        # What scipy raises on a cut-short or changed file varies with where the damage is.
+        except (
+            scipy.io.matlab.MatReadError,
+            ValueError,
+            TypeError,
+            IndexError,
+            OSError,
+            EOFError,
+            zlib.error,
+        ) as error:
+            detail = f"{type(error).__name__}: {error}"
+            f.seek(0)
+            start = f.read(len(_MAT5_SIGNATURE))
+            if start and _MAT5_SIGNATURE.startswith(start):
+                raise damaged(source, f"not a readable MATLAB file: {detail}") from error
+            raise ValueError(
+                f"{source}: not a readable MATLAB file: truncated or damaged, or not a .mat "
+                f"file at all ({detail})."
+            ) from error
     return {key: value for key, value in data.items() if not key.startswith("__")}
 
 

@@ -1,4 +1,8 @@
-"""Saving results (trajectories, fit results, any dataclass of arrays) to `.npz` + JSON."""
+"""Saving results (trajectories, fit results, any dataclass of arrays) to `.npz` + JSON.
+
+An `.npz` is a zip archive, which stores a CRC-32 of every member; reading each member whole
+(`read_npz`) checks it, so a damaged result file is refused without a checksum of our own,
+and the file stays readable with plain `numpy.load`."""
 
 import dataclasses
 import json
@@ -9,8 +13,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import describe
-from .._leaf_files import open_atomically
-from ._saved_files import class_name, imported_class, massfit_version, qualified_name
+from .._leaf_files import class_name, kind_of, open_atomically, qualified_name
+from ._named_arrays import is_zip, read_npz
+from ._saved_files import imported_class, massfit_version
 
 
 _FORMAT = "massfit.result"
@@ -138,8 +143,10 @@ def load_result(path: str | os.PathLike, cls_or_like):
     An object of the saved class with the saved values: JAX arrays come back as JAX
     arrays, NumPy arrays as NumPy arrays, with their dtypes; tuples stay tuples.
 
-    Raises a `ValueError` if the file holds another class, or a class whose fields differ
-    from the class given.
+    Raises a `ValueError` naming the file if it is truncated or damaged (a member fails the
+    CRC-32 that the zip archive stores for it, or the archive is cut short), if it is not a
+    result file, if it holds another class, or a class whose fields differ from the class
+    given.
 
     **Example:**
 
@@ -153,34 +160,36 @@ def load_result(path: str | os.PathLike, cls_or_like):
         cls, like = cls_or_like, None
     else:
         cls, like = type(cls_or_like), cls_or_like
-    try:
-        npz = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{source}: not a file written by massfit.io.save_result.") from error
-    with npz:
-        if _MANIFEST not in npz.files:
-            raise ValueError(f"{source}: not a file written by massfit.io.save_result.")
-        manifest = json.loads(str(npz[_MANIFEST]))
-        if manifest.get("format_version", 0) > _FORMAT_VERSION:
-            raise ValueError(
-                f"{source}: written in result format version {manifest['format_version']}; "
-                f"this massfit reads up to {_FORMAT_VERSION}. Upgrade massfit."
-            )
-        root = manifest["root"]
-        saved = root.get("dataclass") or root.get("namedtuple") or _BUILTINS.get(next(iter(root)))
-        if saved != qualified_name(cls):
-            raise ValueError(f"{source}: holds a {saved}, not a {qualified_name(cls)}.")
-        return _Reader(npz, source).decode(root, like, cls)
+    if not is_zip(path):
+        other = kind_of(path)
+        raise ValueError(
+            f"{source}: not a file written by massfit.io.save_result"
+            f"{'' if other is None else f'; it is {other}'}."
+        )
+    arrays = read_npz(path)
+    if _MANIFEST not in arrays:
+        raise ValueError(f"{source}: not a file written by massfit.io.save_result.")
+    manifest = json.loads(str(arrays[_MANIFEST]))
+    if manifest.get("format_version", 0) > _FORMAT_VERSION:
+        raise ValueError(
+            f"{source}: written in result format version {manifest['format_version']}; "
+            f"this massfit reads up to {_FORMAT_VERSION}. Upgrade massfit."
+        )
+    root = manifest["root"]
+    saved = root.get("dataclass") or root.get("namedtuple") or _BUILTINS.get(next(iter(root)))
+    if saved != qualified_name(cls):
+        raise ValueError(f"{source}: holds a {saved}, not a {qualified_name(cls)}.")
+    return _Reader(arrays, source).decode(root, like, cls)
 
 
 class _Reader:
-    def __init__(self, npz, source: str):
-        self.npz = npz
+    def __init__(self, arrays: dict[str, np.ndarray], source: str):
+        self.arrays = arrays
         self.source = source
 
     def decode(self, node: dict, like, cls: type | None = None):
         if "array" in node:
-            value = self.npz[node["array"]]
+            value = self.arrays[node["array"]]
             kind = node["type"]
             if kind == "jax":
                 return jnp.asarray(value)

@@ -1,17 +1,8 @@
-"""What saved files record: class names and the massfit version."""
+"""What saved files record besides their classes: the massfit version; and finding a recorded
+class again."""
 
 import importlib.metadata
 import sys
-
-
-def qualified_name(cls: type) -> str:
-    """A class's module and qualified name, e.g. `"massfit.models.Hopf"`."""
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
-def class_name(obj) -> str:
-    """The qualified name of `obj`'s class."""
-    return qualified_name(type(obj))
 
 
 def massfit_version() -> str:

@@ -11,7 +11,7 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from ._named_arrays import labels_of, numeric, pick_key, read_mat, read_npz
-from ._text import parse_table
+from ._text import parse_table, read_text
 
 
 #: Names tried, in this order, for the series when no key is given.
@@ -148,7 +148,7 @@ def load_signal(
         dt = _dt_from(arrays, dt, source)
     elif suffix in (".csv", ".tsv", ".txt"):
         table = parse_table(
-            pathlib.Path(path).read_text(encoding="utf-8"),
+            read_text(path),
             source=source,
             delimiter=delimiter,
             header=header,

@@ -1,5 +1,7 @@
 """Reading numeric tables from text: delimiter and header detection, errors with line numbers."""
 
+import os
+import pathlib
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +31,20 @@ def _split(line: str, delimiter: str | None) -> list[str]:
     while tokens and tokens[-1] == "" and delimiter is not None:
         tokens.pop()
     return tokens
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The content of a UTF-8 text file; other bytes raise an error naming the file and where."""
+    data = pathlib.Path(path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ValueError(
+            f"{os.fspath(path)}: line {line} has bytes that are not UTF-8 text (at byte "
+            f"{error.start}): the file is truncated or damaged, or in another encoding (save "
+            "it as UTF-8)."
+        ) from None
 
 
 def is_number(token: str) -> bool:
@@ -100,9 +116,12 @@ def parse_table(
     values = np.empty((len(rows), width), dtype=np.float64)
     for r, (number, tokens) in enumerate(rows):
         if len(tokens) != width:
+            # A short last line is what a cut-off file looks like.
+            cut = r == len(rows) - 1 and len(tokens) < width and not text.endswith("\n")
+            hint = " (it is the last, unterminated: is the file truncated?)" if cut else ""
             raise ValueError(
                 f"{source}: line {number} has {len(tokens)} values but line {rows[0][0]} has "
-                f"{width}; every line of a table needs the same number of values."
+                f"{width}; every line of a table needs the same number of values{hint}."
             )
         for c, token in enumerate(tokens):
             try:

@@ -19,6 +19,8 @@ from typing import Literal
 import numpy as np
 
 from .._connectome import Connectome
+from .._leaf_files import damaged
+from ._named_arrays import is_zip, reading_zip
 from ._policies import (
     build_connectome,
     check_choice,
@@ -55,22 +57,23 @@ class _Archive:
         self.source = os.fspath(path)
         self.members: dict[str, str] = {}
         self._data: dict[str, bytes] = {}
-        try:
-            with zipfile.ZipFile(path) as zf:
-                names = zf.namelist()
-                for name in names:
-                    stem = _logical_name(name)
-                    if stem is None:
-                        continue
-                    if stem in self.members:
-                        raise ValueError(
-                            f"{self.source}: two members could be {stem}.txt "
-                            f"({self.members[stem]!r} and {name!r}); keep one."
-                        )
-                    self.members[stem] = name
-                    self._data[stem] = zf.read(name)
-        except (zipfile.BadZipFile, OSError) as error:
-            raise ValueError(f"{self.source}: not a readable zip file ({error}).") from error
+        if not is_zip(path):
+            raise ValueError(f"{self.source}: not a zip archive (TVB connectivity is a .zip).")
+        with reading_zip(self.source), zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+            for name in names:
+                # Every member is read, so that zip's checks cover the whole archive.
+                data = zf.read(name)
+                stem = _logical_name(name)
+                if stem is None:
+                    continue
+                if stem in self.members:
+                    raise ValueError(
+                        f"{self.source}: two members could be {stem}.txt "
+                        f"({self.members[stem]!r} and {name!r}); keep one."
+                    )
+                self.members[stem] = name
+                self._data[stem] = data
         missing = [m for m in _REQUIRED if m not in self.members]
         if missing:
             raise ValueError(
@@ -89,8 +92,8 @@ class _Archive:
         if self.members[member].endswith(".bz2"):
             try:
                 data = bz2.decompress(data)
-            except (OSError, ValueError) as error:
-                raise ValueError(f"{self.where(member)}: not valid bzip2 ({error}).") from error
+            except (OSError, ValueError, EOFError) as error:
+                raise damaged(self.where(member), f"not valid bzip2: {error}") from error
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError:
