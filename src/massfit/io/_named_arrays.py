@@ -78,7 +78,7 @@ def _unpicklable_or_damaged(source: str, what: str, error: Exception) -> ValueEr
             f"{source}: {what} is an object array, which would need pickle to read; "
             "massfit never unpickles. Save numeric or string arrays instead."
         )
-    return ValueError(f"{source}: truncated or damaged; {what} cannot be read ({error}).")
+    return damaged(source, f"{what} cannot be read: {error}")
 
 
 def read_npy(path: str | os.PathLike) -> np.ndarray:
