@@ -4,9 +4,9 @@ series) through the same `advance`."""
 
 import abc
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeAlias
 
 import equinox as eqx
 import jax
@@ -15,10 +15,14 @@ import numpy as np
 from equinox import AbstractVar
 from jaxtyping import Array, ArrayLike, PyTree
 
+from .._custom_types import RealLike
 from .._errors import describe, is_concrete
 
 
-Drive = str | Callable[[Mapping[str, Array]], Array]
+#: What drives an observer: a state variable name, or a function of the state (a mapping
+#: from variable name to `(N,)` values) returning `(N,)`. Annotated loosely so that a wrong
+#: value gets the observer's own error message.
+Drive: TypeAlias = Any
 
 
 def as_period(value) -> float:
@@ -37,7 +41,7 @@ def as_period(value) -> float:
     return period
 
 
-def check_dt(dt) -> float:
+def check_dt(dt: Any) -> float:
     """`dt` as a positive, finite Python float (ms), or an error naming `dt`."""
     if isinstance(dt, bool | np.bool_) or not is_concrete(dt):
         raise TypeError(
@@ -170,7 +174,7 @@ class AbstractObserver(eqx.Module):
         return state[self.drive]
 
     def __call__(
-        self, series: Any, *, dt: float, variables: tuple[str, ...] | None = None
+        self, series: Any, *, dt: RealLike, variables: tuple[str, ...] | None = None
     ) -> Array:
         """Run the observer over a stored series and return its samples, `(M, ...)`.
 
@@ -241,7 +245,7 @@ class ObserverCarry(eqx.Module):
 
 
 def init_carry(
-    observer: AbstractObserver, n_regions: int, dt: float, n_steps: int, dtype=None
+    observer: AbstractObserver, n_regions: int, dt: RealLike, n_steps: int, dtype=None
 ) -> ObserverCarry:
     """The carry for a run of `n_steps` steps of `dt` ms over `n_regions` regions: the
     observer's initial carry, an empty sample buffer for every sample of the run, and the

@@ -5,13 +5,14 @@ them), returning the kernel's value (per second) there; 0 before time 0.
 """
 
 import abc
-from typing import Literal
+from typing import Any, Literal
 
 import equinox as eqx
 import jax.numpy as jnp
 from jax.scipy.stats import gamma as gamma_dist
 from jaxtyping import Array, ArrayLike
 
+from .._custom_types import RealLike
 from .._models._base import as_param
 from ._average import TemporalAverage
 from ._base import AbstractObserver, as_period, check_dt, Drive
@@ -206,7 +207,7 @@ class HRFConvolution(AbstractObserver):
         past = jnp.concatenate([mean[None], past[:-1]]) if past.shape[0] else past
         return self._average().after_sample(average), past
 
-    def __call__(self, series, *, dt, variables=None):
+    def __call__(self, series: Any, *, dt: RealLike, variables: tuple[str, ...] | None = None):
         if self.method == "direct":
             return super().__call__(series, dt=dt, variables=variables)
         dt = check_dt(dt)
