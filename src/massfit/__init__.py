@@ -2,7 +2,13 @@
 
 import importlib.metadata
 
-from . import datasets as datasets, io as io, metrics as metrics, objectives as objectives
+from . import (
+    datasets as datasets,
+    io as io,
+    metrics as metrics,
+    objectives as objectives,
+    observation as observation,
+)
 from ._connectome import Connectome as Connectome
 from ._coupling import (
     AbstractCoupling as AbstractCoupling,
@@ -60,6 +66,7 @@ from ._solver import (
     NetworkTerm as NetworkTerm,
     RK4 as RK4,
 )
+from .observation import BOLD as BOLD, LeadField as LeadField
 
 
 __version__ = importlib.metadata.version("massfit")
