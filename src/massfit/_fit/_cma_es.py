@@ -10,6 +10,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, PyTree
 
+from .._errors import check_key
 from ._loop import Callback
 from ._population import (
     AbstractStrategy,
@@ -132,7 +133,7 @@ def cma_es(
     model: PyTree,
     *,
     trainable: Any,
-    key: Array,
+    key: Any,
     n_generations: int,
     loss_fn: Callable | None = None,
     objective: Callable | None = None,
@@ -195,6 +196,7 @@ def cma_es(
                             key=jax.random.key(0), n_generations=100)
     ```
     """
+    check_key("key", key)
     problem = make_problem(model, trainable, loss_fn, objective, predict, target, penalty)
     x0, unravel = ravel(problem.params)
     n = x0.shape[0]
