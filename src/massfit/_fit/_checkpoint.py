@@ -69,9 +69,9 @@ def optimiser_fingerprint(optimiser: optax.GradientTransformation, params: PyTre
     values after a few steps on a fixed quadratic, starting from 0.
 
     The probe sees what the state's structure does not: a learning rate or a momentum closed
-    over inside `optax.adam(0.05)`. It is compared to 6 significant digits (so a float32 and a
-    float64 run of the same optimiser agree), through a sha256 of all coordinates; the first
-    coordinate's path is kept readable for messages.
+    over inside `optax.adam(0.05)`. It is compared to 6 significant digits (the last bits of
+    a float may differ between machines), through a sha256 of all coordinates; the first
+    coordinate's path is kept readable for messages. The probe runs in the parameters' dtype.
     """
     probe = jax.tree.map(lambda x: jnp.zeros(jnp.shape(x), jnp.result_type(x)), params)
     with jax.numpy_dtype_promotion("standard"):
