@@ -166,7 +166,8 @@ def cma_es(
     The loss arguments (`loss_fn` or `objective` + `predict` + `target`, and `penalty`) are
     those of `fit`; the loss is called on the unwrapped model and without a key (close over
     a fixed noise key: all candidates then share the same noise). A candidate whose loss is
-    not finite is ranked last (with a warning).
+    not finite, or whose evaluation raises, is ranked last (with a warning);
+    `result.n_nonfinite` counts them per generation.
 
     **Arguments:**
 
