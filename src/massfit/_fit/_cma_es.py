@@ -10,6 +10,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, PyTree
 
+from .._errors import check_key
 from ._loop import Callback
 from ._population import (
     AbstractStrategy,
@@ -132,7 +133,7 @@ def cma_es(
     model: PyTree,
     *,
     trainable: Any,
-    key: Array,
+    key: Any,
     n_generations: int,
     loss_fn: Callable | None = None,
     objective: Callable | None = None,
@@ -165,7 +166,8 @@ def cma_es(
     The loss arguments (`loss_fn` or `objective` + `predict` + `target`, and `penalty`) are
     those of `fit`; the loss is called on the unwrapped model and without a key (close over
     a fixed noise key: all candidates then share the same noise). A candidate whose loss is
-    not finite is ranked last (with a warning).
+    not finite, or whose evaluation raises, is ranked last (with a warning);
+    `result.n_nonfinite` counts them per generation.
 
     **Arguments:**
 
@@ -195,6 +197,7 @@ def cma_es(
                             key=jax.random.key(0), n_generations=100)
     ```
     """
+    check_key("key", key)
     problem = make_problem(model, trainable, loss_fn, objective, predict, target, penalty)
     x0, unravel = ravel(problem.params)
     n = x0.shape[0]

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, PyTree
 
+from .._errors import check_key
 from .._params import Bounded, is_constraint
 from ._loop import Callback
 from ._population import (
@@ -93,7 +94,7 @@ def differential_evolution(
     model: PyTree,
     *,
     trainable: Any,
-    key: Array,
+    key: Any,
     n_generations: int,
     loss_fn: Callable | None = None,
     objective: Callable | None = None,
@@ -139,6 +140,7 @@ def differential_evolution(
 
     A `FitResult` (`method="differential_evolution"`).
     """
+    check_key("key", key)
     problem = make_problem(model, trainable, loss_fn, objective, predict, target, penalty)
     x0, unravel = ravel(problem.params)
     nodes = jax.tree.leaves(problem.params, is_leaf=is_constraint)

@@ -15,8 +15,13 @@ from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, PyTree
 
 from .._autodiff import forward_mode
-from .._errors import describe
-from ._checkpoint import load_checkpoint, save_checkpoint
+from .._errors import check_key, describe
+from ._checkpoint import (
+    check_checkpoint_path,
+    load_checkpoint,
+    optimiser_fingerprint,
+    save_checkpoint,
+)
 from ._loop import Callback, check_callbacks, Tracker
 from ._problem import Loss, make_problem, Problem
 from ._result import FitResult
@@ -258,16 +263,24 @@ def fit(
             raise ValueError(
                 f"`checkpoint_every` must be a positive integer; got {checkpoint_every!r}."
             )
+    if checkpoint is not None:
+        check_checkpoint_path(checkpoint)
+    check_key("key", key, required=False)
     callbacks = check_callbacks(callbacks)
-    problem = make_problem(model, trainable, loss_fn, objective, predict, target, penalty)
+    problem = make_problem(
+        model, trainable, loss_fn, objective, predict, target, penalty, with_key=key is not None
+    )
     chosen = choose_mode(mode, problem.n_scalars)
     params, static = problem.params, problem.static
     with jax.numpy_dtype_promotion("standard"):
         opt_state = optimiser.init(params)
     start = 0
     resumed = None
+    fingerprint = None
+    if checkpoint is not None or resume is not None:
+        fingerprint = optimiser_fingerprint(optimiser, params)
     if resume is not None:
-        resumed = _load(resume, problem, opt_state, key)
+        resumed = _load(resume, problem, opt_state, key, fingerprint)
         start, params, opt_state, key = (
             resumed["step"],
             resumed["params"],
@@ -295,6 +308,7 @@ def fit(
                 opt_state=s,
                 key=key,
                 tracker=tracker,
+                optimiser=fingerprint,
             )
 
     reason = None
@@ -344,11 +358,16 @@ def fit(
             if stop:
                 reason = f"stopped by a callback at step {i - 1}"
                 break
-    except KeyboardInterrupt:
-        reason = "interrupted"
+    except BaseException as error:
         if len(tracker.losses) > i:
             # Interrupted in a callback: step i was recorded, so complete it.
             params, opt_state, i = out.params, out.opt_state, i + 1
+        if not isinstance(error, KeyboardInterrupt):
+            # However the fit ends, the steps done are not lost; then the error goes on.
+            tracker.close()
+            save(i, params, opt_state)
+            raise
+        reason = "interrupted"
     finally:
         tracker.close()
     save(i, params, opt_state)
@@ -361,7 +380,7 @@ def fit(
     )
 
 
-def _load(path, problem: Problem, opt_state: PyTree, key: Any) -> dict:
+def _load(path, problem: Problem, opt_state: PyTree, key: Any, fingerprint: dict) -> dict:
     physical = jax.device_get(problem.physical(problem.params))
 
     def aux_like():
@@ -377,6 +396,7 @@ def _load(path, problem: Problem, opt_state: PyTree, key: Any) -> dict:
         opt_state=opt_state,
         physical=physical,
         aux_like=aux_like,
+        optimiser=fingerprint,
     )
     saved_key = state["key"]
     if (saved_key is None) != (key is None):

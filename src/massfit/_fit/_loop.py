@@ -63,7 +63,7 @@ class Tracker:
         self.losses.append(loss)
         for p in self.paths:
             self.params[p].append(physical[p])
-        if loss < self.best_loss:
+        if math.isfinite(loss) and loss < self.best_loss:  # a non-finite loss is never best
             self.best_loss, self.best_step = loss, step
             self.best_state, self.best_aux = state, aux
         self.bar.update(1)
@@ -104,6 +104,7 @@ class Tracker:
         stopped_early: bool,
         reason: str | None,
         method: str,
+        n_nonfinite: np.ndarray | None = None,
     ) -> FitResult:
         losses, params = self.history()
         if self.best_step is None:
@@ -122,4 +123,5 @@ class Tracker:
             stopped_early=stopped_early,
             reason=reason,
             method=method,
+            n_nonfinite=n_nonfinite,
         )

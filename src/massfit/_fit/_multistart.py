@@ -1,5 +1,6 @@
 """`multistart`: several gradient fits from different starting points, vmapped together."""
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ import numpy as np
 from jaxtyping import Array, PyTree
 from tqdm import tqdm
 
+from .._errors import check_key
 from .._params import Bounded, is_constraint
 from ._gradient import check_optimiser, choose_mode, falls_back_to_reverse, step
 from ._population import check_int, population_sharding
@@ -75,7 +77,7 @@ def multistart(
     *,
     trainable: Any,
     n_starts: int,
-    key: Array,
+    key: Any,
     n_steps: int,
     loss_fn: Callable | None = None,
     objective: Callable | None = None,
@@ -115,6 +117,7 @@ def multistart(
     check_optimiser(optimiser)
     check_int("n_starts", n_starts, 1)
     check_int("n_steps", n_steps, 0)
+    check_key("key", key)
     problem = make_problem(model, trainable, loss_fn, objective, predict, target, penalty)
     chosen = choose_mode(mode, problem.n_scalars)
     sharding, _ = population_sharding(shard, n_starts, round_up=False)
@@ -126,6 +129,7 @@ def multistart(
     best_loss = jnp.full((n_starts,), jnp.inf, dtype=float)
     best_step = np.full((n_starts,), -1)
     losses: list[np.ndarray] = []
+    n_nonfinite: list[int] = []
     history: dict[str, list[np.ndarray]] = {p: [] for p in problem.paths}
     reason = None
     bar = tqdm(total=n_steps, disable=not progress, desc="multistart")
@@ -154,6 +158,7 @@ def multistart(
             step_losses = np.asarray(out.loss, dtype=np.float64)
             physical = jax.device_get(out.physical)
             losses.append(step_losses)
+            n_nonfinite.append(int(np.sum(~np.isfinite(step_losses))))
             for p in problem.paths:
                 history[p].append(np.asarray(physical[p]))
             best_step = np.where(np.asarray(improved), i, best_step)
@@ -181,6 +186,13 @@ def multistart(
         for p, v in param_history.items()
     }
     found = bool(best_step[index] >= 0)
+    stopped_early = reason is not None
+    if not found and n_done and reason is None:
+        reason = (
+            f"every evaluation gave a non-finite loss ({n_starts} starts over {n_done} "
+            "step(s)); the model is returned as given. Check the model, its bounds and the data."
+        )
+        warnings.warn(reason, RuntimeWarning, stacklevel=2)
     trained, aux = None, None
     if found:
         trained = jax.tree.map(lambda x: x[index], best_params)
@@ -194,9 +206,10 @@ def multistart(
         param_history={p: v[:, index] for p, v in param_history.items()},
         aux=aux,
         n_steps=n_done,
-        stopped_early=reason is not None,
+        stopped_early=stopped_early,
         reason=reason,
         method=f"multistart ({chosen} mode)",
+        n_nonfinite=np.asarray(n_nonfinite, dtype=np.int64),
     )
     return MultistartResult(
         best=best,

@@ -11,6 +11,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 from jaxtyping import Array, PyTree
 
@@ -109,6 +110,28 @@ def ravel(params: PyTree) -> tuple[Array, Unravel]:
     return x, unravel
 
 
+#: What evaluating a candidate may raise at run time: a traced check (`eqx.error_if`, e.g. a
+#: delay beyond `Network.max_delay`) or another runtime failure of the compiled call.
+RUNTIME_ERRORS = (eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError)
+
+
+def _evaluate(strategy, loss, unravel, static, target, x):
+    return loss(unravel(strategy.decode(x)), static, target, None)
+
+
+def _conclude(strategy, loss, unravel, state, candidates, context, losses, aux, static):
+    """Rank (non-finite last, as `inf`), tell, and pick the generation's best."""
+    finite = jnp.isfinite(losses)
+    losses = jnp.where(finite, losses, jnp.inf)
+    state = strategy.tell(state, candidates, losses, context)
+    best = jnp.argmin(losses)
+    x_best = candidates[best]
+    aux_best = jax.tree.map(lambda a: a[best] if eqx.is_array(a) else a, aux)
+    physical = loss.physical(unravel(strategy.decode(x_best)), static)
+    n_bad = jnp.sum(~finite)
+    return state, losses[best], x_best, aux_best, physical, strategy.spread(state), n_bad
+
+
 @eqx.filter_jit
 def _generation(
     strategy: AbstractStrategy,
@@ -120,23 +143,43 @@ def _generation(
     target: PyTree,
 ):
     """One generation: ask, evaluate the whole population in one vmapped call, tell."""
-
-    def evaluate(x):
-        return loss(unravel(strategy.decode(x)), static, target, None)
-
     candidates, context = strategy.ask(state)
     if sharding is not None:
         candidates = jax.lax.with_sharding_constraint(candidates, sharding)
-    losses, aux = eqx.filter_vmap(evaluate)(candidates)
-    finite = jnp.isfinite(losses)
-    losses = jnp.where(finite, losses, jnp.inf)
-    state = strategy.tell(state, candidates, losses, context)
-    best = jnp.argmin(losses)
-    x_best = candidates[best]
-    aux_best = jax.tree.map(lambda a: a[best] if eqx.is_array(a) else a, aux)
-    physical = loss.physical(unravel(strategy.decode(x_best)), static)
-    n_bad = jnp.sum(~finite)
-    return state, losses[best], x_best, aux_best, physical, strategy.spread(state), n_bad
+    losses, aux = eqx.filter_vmap(
+        lambda x: _evaluate(strategy, loss, unravel, static, target, x)
+    )(candidates)
+    return _conclude(strategy, loss, unravel, state, candidates, context, losses, aux, static)
+
+
+_ask = eqx.filter_jit(lambda strategy, state: strategy.ask(state))
+_evaluate_one = eqx.filter_jit(_evaluate)
+_conclude_jit = eqx.filter_jit(_conclude)
+
+
+def _generation_one_by_one(strategy, loss, unravel, state, static, target):
+    """The same generation as `_generation`, evaluating the candidates one at a time, so that
+    one that raises is ranked last (loss `inf`) instead of losing the whole search."""
+    candidates, context = _ask(strategy, state)
+    losses, auxes = [], []
+    for x in candidates:
+        try:
+            value, aux = _evaluate_one(strategy, loss, unravel, static, target, x)
+        except RUNTIME_ERRORS:
+            value, aux = jnp.asarray(jnp.inf, dtype=candidates.dtype), None
+        losses.append(jnp.asarray(value, dtype=candidates.dtype))
+        auxes.append(aux)
+    good = next((a for a in auxes if a is not None), None)
+    if good is None:
+        aux = None
+    else:
+        # A candidate that raised has no aux; it is ranked last, so its filler is never read.
+        filler = jax.tree.map(lambda a: jnp.zeros_like(a) if eqx.is_array(a) else a, good)
+        stacked = [filler if a is None else a for a in auxes]
+        aux = jax.tree.map(lambda *xs: jnp.stack(xs) if eqx.is_array(xs[0]) else xs[0], *stacked)
+    return _conclude_jit(
+        strategy, loss, unravel, state, candidates, context, jnp.stack(losses), aux, static
+    )
 
 
 def run_population(
@@ -168,22 +211,23 @@ def run_population(
     )
     reason = None
     warned = False
+    n_nonfinite: list[int] = []
     try:
         for g in range(n_generations):
-            new_state, loss, x_best, aux, physical, spread, n_bad = _generation(
-                strategy, problem.loss, unravel, sharding, state, problem.static, problem.target
-            )
+            args = (strategy, problem.loss, unravel)
+            try:
+                out = _generation(*args, sharding, state, problem.static, problem.target)
+                out = jax.block_until_ready(out)
+            except RUNTIME_ERRORS:
+                out = _generation_one_by_one(*args, state, problem.static, problem.target)
+            new_state, loss, x_best, aux, physical, spread, n_bad = out
             loss, physical, spread, n_bad = jax.device_get((loss, physical, spread, n_bad))
             loss, n_bad = float(loss), int(n_bad)
-            if g == 0 and math.isinf(loss):
-                raise ValueError(
-                    "Every candidate of the first generation gave a non-finite loss; check "
-                    "the model, its bounds and the data."
-                )
+            n_nonfinite.append(n_bad)
             if n_bad and not warned:
                 warnings.warn(
-                    f"{n_bad} candidate(s) of generation {g} gave a non-finite loss; they are "
-                    "ranked last.",
+                    f"{n_bad} candidate(s) of generation {g} gave a non-finite loss or raised; "
+                    "they are ranked last (`result.n_nonfinite` counts them per generation).",
                     RuntimeWarning,
                     stacklevel=3,
                 )
@@ -201,8 +245,23 @@ def run_population(
         reason = "interrupted"
     finally:
         tracker.close()
+    counts = np.asarray(n_nonfinite, dtype=np.int64)
+    stopped_early = reason is not None
     if tracker.best_step is None:
         best = problem.model(problem.params)
+        if counts.size and reason is None:
+            reason = (
+                f"every evaluation gave a non-finite loss ({int(counts.sum())} candidates over "
+                f"{counts.size} generation(s)); the model is returned as given. Check the "
+                "model, its bounds and the data."
+            )
+            warnings.warn(reason, RuntimeWarning, stacklevel=3)
     else:
         best = problem.model(unravel(strategy.decode(tracker.best_state)))
-    return tracker.result(best, stopped_early=reason is not None, reason=reason, method=method)
+    return tracker.result(
+        best,
+        stopped_early=stopped_early,
+        reason=reason,
+        method=method,
+        n_nonfinite=counts,
+    )

@@ -1,6 +1,7 @@
 """What every fitting method shares: splitting a model into trained and fixed parts, and the loss
 assembled from either `loss_fn` or `objective` + `predict` + `target`, plus `penalty`."""
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, PyTree
 
-from .._errors import describe
+from .._errors import describe, is_concrete
 from .._objectives._targets import AbstractTarget
 from .._params import get_by_path, trainable_spec, unwrap
 
@@ -133,6 +134,66 @@ def check_objective(objective: Any) -> None:
         )
 
 
+def check_target_finite(target: PyTree) -> None:
+    """Refuse a concrete target holding NaN or infinity, saying where: no loss computed from
+    it could be finite, and a fit would have nothing to rank."""
+    leaves = jax.tree_util.tree_leaves_with_path(target)
+    for path, leaf in leaves:
+        if not (eqx.is_array(leaf) and jnp.issubdtype(leaf.dtype, jnp.inexact)):
+            continue
+        if not is_concrete(leaf):
+            continue
+        values = np.asarray(leaf)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            name = "target" + jax.tree_util.keystr(path)
+            at = tuple(int(i) for i in np.argwhere(bad)[0])
+            where = f" at index {at if len(at) != 1 else at[0]}" if at else ""
+            raise ValueError(
+                f"`{name}` must be finite; it has {int(bad.sum())} non-finite value(s) of "
+                f"{values.size}, the first{where} ({values[at]}). Remove or interpolate them "
+                "before fitting (e.g. drop the affected regions or samples)."
+            )
+
+
+def _positional_arity(fn: Callable) -> tuple[int, int | None] | None:
+    """(fewest, most) positional arguments `fn` takes (most None for *args); None if unknown."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = inspect.Parameter
+    positional_kinds = (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+    positional = [p for p in parameters if p.kind in positional_kinds]
+    required = sum(p.default is kinds.empty for p in positional)
+    varargs = any(p.kind is kinds.VAR_POSITIONAL for p in parameters)
+    return required, None if varargs else len(positional)
+
+
+def check_key_arity(name: str, fn: Callable, with_key: bool) -> None:
+    """Refuse `fn` (`loss_fn` or `predict`) whose signature does not fit how it will be called:
+    `fn(model, key)` when the fit has a `key`, `fn(model)` otherwise."""
+    arity = _positional_arity(fn)
+    if arity is None:
+        return
+    fewest, most = arity
+    n = 2 if with_key else 1
+    if fewest <= n and (most is None or n <= most):
+        return
+    if with_key:
+        raise TypeError(
+            f"`key=` was given, so `{name}` is called as `{name}(model, key)` with a fresh key "
+            f"every step, but `{name}` takes {most} positional argument(s). Add a key "
+            f"argument to it (`def {name}(model, key): ...`), or leave out `key=` and close "
+            "over a fixed key instead."
+        )
+    raise TypeError(
+        f"`{name}` needs {fewest} positional arguments, but without `key=` it is called as "
+        f"`{name}(model)`. Pass `key=jax.random.key(seed)` to the fit to give it a fresh key "
+        "every step, or give its extra arguments defaults."
+    )
+
+
 def make_problem(
     model: PyTree,
     trainable: Any,
@@ -141,11 +202,13 @@ def make_problem(
     predict: Callable | None,
     target: PyTree | None,
     penalty: Callable | None,
+    *,
+    with_key: bool = False,
 ) -> Problem:
     """Validate the fit arguments and split the model. See `fit` for their meaning.
 
     The public fitting functions pass their own arguments of these names straight through,
-    positionally.
+    positionally; `with_key` says whether `loss_fn`/`predict` get a key as second argument.
     """
     if (loss_fn is None) == (objective is None):
         raise TypeError(
@@ -161,6 +224,7 @@ def make_problem(
                 "`predict=` and `target=` go with `objective=`; with `loss_fn=` compute the "
                 "prediction and compare it to the target inside `loss_fn`."
             )
+        check_key_arity("loss_fn", loss_fn, with_key)
     else:
         if not callable(objective):
             raise TypeError(f"`objective` must be callable; got {describe(objective)}.")
@@ -170,9 +234,11 @@ def make_problem(
                 "`objective=` needs `predict=`, a function model -> prediction (e.g. "
                 f"simulate and observe); got {describe(predict)}."
             )
+        check_key_arity("predict", predict, with_key)
         if target is None:
             raise TypeError("`objective=` needs `target=`, the data the prediction is fit to.")
         target = jax.tree.map(jnp.asarray, target)
+        check_target_finite(target)
     if penalty is not None and not callable(penalty):
         raise TypeError(f"`penalty` must be a callable model -> scalar; got {describe(penalty)}.")
 

@@ -14,7 +14,8 @@ class FitResult(eqx.Module):
 
     - `model`: the best model seen, with the trained values restored and constraints kept as
         in the input (`massfit.unwrap(result.model)` gives physical values).
-    - `best_loss`: its loss (a Python float; `inf` if nothing was evaluated).
+    - `best_loss`: its loss (a Python float). Always finite when any evaluation was; `inf`
+        if nothing finite was evaluated (then `model` is the model as given).
     - `best_step`: the step (or generation) at which it was seen; None if none was.
     - `best_params`: physical values of the trained parameters at the best step, by path,
         as NumPy arrays: `result.best_params["k"]`.
@@ -28,9 +29,14 @@ class FitResult(eqx.Module):
     - `n_steps`: how many steps (or generations) ran, resumed ones included.
     - `stopped_early`: whether the run ended before `n_steps` / `n_generations`.
     - `reason`: why it stopped early (`"interrupted"`, `"stopped by a callback at step 12"`,
-        `"non-finite loss at step 40 ..."`, `"converged ..."`), else None.
+        `"non-finite loss at step 40 ..."`, `"converged ..."`), or that every evaluation gave
+        a non-finite loss (`"every evaluation ... non-finite ..."`), else None.
     - `method`: `"fit (reverse mode)"`, `"fit (forward mode)"`, `"cma_es"`,
         `"differential_evolution"`, or `"multistart ..."`.
+    - `n_nonfinite`: for a population search, how many candidates of each generation gave a
+        non-finite loss (or raised), an integer NumPy array with one entry per generation; for
+        `multistart`, how many starts did at each step; None for `fit`, which stops at the
+        first non-finite loss.
     """
 
     model: PyTree
@@ -44,6 +50,7 @@ class FitResult(eqx.Module):
     stopped_early: bool
     reason: str | None
     method: str
+    n_nonfinite: np.ndarray | None = None
 
 
 class MultistartResult(eqx.Module):

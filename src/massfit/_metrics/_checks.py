@@ -6,12 +6,13 @@ concrete inputs; under `jit`/`grad`/`vmap` the values are unknown and bad values
 
 import numbers
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, ArrayLike, Float
 
 from .._errors import describe, is_concrete
-from ._units import is_quantity
+from ._units import is_quantity, magnitude
 
 
 def as_series(name: str, x) -> Float[Array, "time regions"]:
@@ -54,6 +55,29 @@ def check_finite(name: str, x: ArrayLike, axes: tuple[str, ...] = ("time index",
             f"`{name}` must be finite; it has {int(bad.sum())} non-finite value(s), the first "
             f"at {where} ({values[index]})."
         )
+
+
+def all_finite(*inputs) -> Array:
+    """Whether every floating-point array among `inputs` (pytrees, Quantities allowed) is finite."""
+    leaves = [
+        jnp.asarray(magnitude(leaf))
+        for leaf in jax.tree.leaves(inputs, is_leaf=is_quantity)
+        if hasattr(magnitude(leaf), "dtype")
+    ]
+    flags = [jnp.all(jnp.isfinite(x)) for x in leaves if jnp.issubdtype(x.dtype, jnp.inexact)]
+    return jnp.all(jnp.stack(flags)) if flags else jnp.array(True)
+
+
+def nan_unless_finite(value: ArrayLike, *inputs) -> Array:
+    """`value` where every input is finite, else NaN (all of it).
+
+    For the computations that would turn a non-finite input into a finite output (a maximum,
+    an argmax, a sort, a kernel that sends infinity to 0, a guarded square root): a NaN must
+    propagate, or a fit would read a broken prediction as a perfect one. Under `jit` the inputs
+    are traced, so this is a value, not a check.
+    """
+    value = jnp.asarray(value)
+    return jnp.where(all_finite(*inputs), value, jnp.asarray(jnp.nan, dtype=value.dtype))
 
 
 def check_min_regions(name: str, x: Array, minimum: int, what: str) -> None:

@@ -11,7 +11,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._custom_types import RealLike
 from .._errors import describe, is_concrete
-from ._checks import check_finite, real_number
+from ._checks import check_finite, nan_unless_finite, real_number
 from ._connectivity import upper_triangle
 
 
@@ -24,7 +24,9 @@ def default_fcd_grid() -> Float[Array, " grid"]:
 def kde_unchecked(values: Float[Array, " n"], grid: Float[Array, " grid"], bandwidth: float):
     """Gaussian kernel density of `values` on `grid`."""
     z = (grid[:, None] - values[None, :]) / bandwidth
-    return jnp.mean(jnp.exp(-0.5 * z * z), axis=1) / (bandwidth * math.sqrt(2 * math.pi))
+    density = jnp.mean(jnp.exp(-0.5 * z * z), axis=1) / (bandwidth * math.sqrt(2 * math.pi))
+    # The kernel of an infinite value is 0 everywhere: without this it would just vanish.
+    return nan_unless_finite(density, values)
 
 
 def fcd_distribution(
@@ -134,7 +136,8 @@ def ks_distance(a: ArrayLike, b: ArrayLike) -> Float[Array, ""]:
 def _ks_samples(a, b):
     a, b = jnp.sort(a), jnp.sort(b)
     gap = _cdf_gap(a, b, jnp.concatenate([a, b]))
-    return jnp.max(jnp.abs(gap)) / (a.shape[0] * b.shape[0])
+    # Counts are finite whatever the samples: a NaN would otherwise give a finite distance.
+    return nan_unless_finite(jnp.max(jnp.abs(gap)) / (a.shape[0] * b.shape[0]), a, b)
 
 
 def wasserstein_1d(a: ArrayLike, b: ArrayLike) -> Float[Array, ""]:
@@ -166,7 +169,8 @@ def _wasserstein_samples(a, b):
     a, b = jnp.sort(a), jnp.sort(b)
     points = jnp.sort(jnp.concatenate([a, b]))
     gap = _cdf_gap(a, b, points[:-1])
-    return jnp.sum(jnp.abs(gap) * jnp.diff(points)) / (a.shape[0] * b.shape[0])
+    distance = jnp.sum(jnp.abs(gap) * jnp.diff(points)) / (a.shape[0] * b.shape[0])
+    return nan_unless_finite(distance, a, b)
 
 
 def _as_weights(name: str, p, length: int | None) -> Float[Array, " grid"]:

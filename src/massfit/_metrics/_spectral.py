@@ -13,7 +13,7 @@ from jaxtyping import Array, ArrayLike, Float
 
 from .._custom_types import RealLike
 from .._errors import describe
-from ._checks import as_series, check_finite, positive_int, real_number
+from ._checks import as_series, check_finite, nan_unless_finite, positive_int, real_number
 from ._filters import remove_trend
 from ._units import IntervalLike, milliseconds
 
@@ -320,6 +320,8 @@ def peak_frequency_unchecked(
     freqs = jnp.asarray(config.freqs[indices], dtype=power.dtype)
     power = power[indices]
     if temperature is None:
-        return freqs[jnp.argmax(power, axis=0)]
+        # An argmax is a finite frequency whatever the power: keep a NaN a NaN, per region.
+        peak = freqs[jnp.argmax(power, axis=0)]
+        return jax.vmap(nan_unless_finite, in_axes=(0, 1))(peak, power)
     weights = jax.nn.softmax(jnp.log(power) / temperature, axis=0)
     return jnp.sum(weights * freqs[:, None], axis=0)

@@ -1,6 +1,7 @@
 """The objective protocol: `(prediction, target) -> scalar`, a loss or a score."""
 
 import abc
+import functools
 from collections.abc import Callable
 from typing import Any, TypeAlias
 
@@ -9,7 +10,13 @@ import jax.numpy as jnp
 from equinox import AbstractClassVar, AbstractVar
 from jaxtyping import Array, Float
 
-from .._metrics._checks import as_series, check_finite, check_min_regions, check_same_regions
+from .._metrics._checks import (
+    as_series,
+    check_finite,
+    check_min_regions,
+    check_same_regions,
+    nan_unless_finite,
+)
 from .._metrics._units import common_magnitudes, magnitude
 
 
@@ -93,9 +100,28 @@ def exact_at_identity(
 
 
 def safe_sqrt(x: Float[Array, ""]) -> Float[Array, ""]:
-    """`sqrt(x)` for `x >= 0` whose gradient at 0 is 0 rather than NaN (an RMSE at identity)."""
+    """`sqrt(x)` for `x >= 0` whose gradient at 0 is 0 rather than NaN (an RMSE at identity).
+
+    Only 0 takes the guarded branch, and it returns `x` itself there, so a NaN stays NaN (a
+    guard returning a constant 0 would turn a broken prediction into a perfect loss).
+    """
     positive = x > 0
-    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), 0.0)
+    return jnp.where(positive, jnp.sqrt(jnp.where(positive, x, 1.0)), x)
+
+
+def propagates_non_finite(call: Callable) -> Callable:
+    """Decorate an objective's `__call__`: its value is NaN when any input is not finite.
+
+    Concrete non-finite input is refused before this (`prepare_pair`); under `jit`/`vmap` the
+    values are traced, and a maximum, a sort, a kernel or a guarded square root could
+    otherwise turn a NaN into a finite, even perfect, value.
+    """
+
+    @functools.wraps(call)
+    def wrapper(self, prediction, *args, **kwargs):
+        return nan_unless_finite(call(self, prediction, *args, **kwargs), prediction, args, kwargs)
+
+    return wrapper
 
 
 def builder(function: Callable) -> Callable:

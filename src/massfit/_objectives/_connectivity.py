@@ -38,6 +38,7 @@ from ._base import (
     builder,
     exact_at_identity,
     prepare_pair,
+    propagates_non_finite,
     safe_sqrt,
     score_or_loss,
     SeriesLike,
@@ -118,6 +119,7 @@ class FCCorr(AbstractScore):
     as_loss: bool = eqx.field(static=True)
     name: ClassVar[str] = "fc_corr"
 
+    @propagates_non_finite
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         what = "fc_corr (a correlation across region pairs)"
         matrix, series = resolve_target(target, FCMatrix, "fc_corr")
@@ -138,6 +140,7 @@ class FCRMSE(AbstractObjective):
     name: ClassVar[str] = "fc_rmse"
     is_score: ClassVar[bool] = False
 
+    @propagates_non_finite
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         matrix, series = resolve_target(target, FCMatrix, "fc_rmse")
         if matrix is not None:
@@ -158,6 +161,7 @@ class FCD(AbstractScore):
     as_loss: bool = eqx.field(static=True)
     name: ClassVar[str] = "fcd"
 
+    @propagates_non_finite
     def __call__(
         self, prediction: SeriesLike, target: SeriesLike | None = None
     ) -> Float[Array, ""] | Float[Array, "windows windows"]:
@@ -248,6 +252,7 @@ class FCDKS(AbstractFCDDistribution):
     name: ClassVar[str] = "fcd_ks"
     is_score: ClassVar[bool] = False
 
+    @propagates_non_finite
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         prediction, target, p, q = self._compare(prediction, target)
         distance = jnp.max(jnp.abs(cdf_difference(p, q)))
@@ -265,6 +270,7 @@ class FCDWasserstein(AbstractFCDDistribution):
     name: ClassVar[str] = "fcd_wasserstein"
     is_score: ClassVar[bool] = False
 
+    @propagates_non_finite
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         prediction, target, p, q = self._compare(prediction, target)
         grid = jnp.asarray(self.grid, dtype=p.dtype)

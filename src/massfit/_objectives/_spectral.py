@@ -21,7 +21,14 @@ from .._metrics._spectral import (
     WelchConfig,
 )
 from .._metrics._units import IntervalLike, milliseconds
-from ._base import AbstractObjective, builder, exact_at_identity, prepare_pair, SeriesLike
+from ._base import (
+    AbstractObjective,
+    builder,
+    exact_at_identity,
+    prepare_pair,
+    propagates_non_finite,
+    SeriesLike,
+)
 from ._targets import as_realisations, resolve_target, Spectrum
 
 
@@ -117,6 +124,7 @@ class PSDDistance(AbstractSpectral):
     name: ClassVar[str] = "psd_distance"
     is_score: ClassVar[bool] = False
 
+    @propagates_non_finite
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         prediction, target, p, q, _, indices, _ = self.spectra(
             prediction, target, same_units=True
@@ -138,6 +146,7 @@ class PeakFrequency(AbstractSpectral):
     name: ClassVar[str] = "peak_frequency"
     is_score: ClassVar[bool] = False
 
+    @propagates_non_finite
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         prediction, target, p, q, config, indices, _ = self.spectra(
             prediction, target, same_units=False
@@ -160,6 +169,7 @@ class BandPower(AbstractSpectral):
     name: ClassVar[str] = "band_power"
     is_score: ClassVar[bool] = False
 
+    @propagates_non_finite
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         prediction, target, p, q, config, indices, covered = self.spectra(
             prediction, target, same_units=not self.relative

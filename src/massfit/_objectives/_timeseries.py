@@ -17,6 +17,7 @@ from ._base import (
     builder,
     exact_at_identity,
     prepare_pair,
+    propagates_non_finite,
     safe_sqrt,
     score_or_loss,
     SeriesLike,
@@ -30,6 +31,7 @@ class TimeseriesRMSE(AbstractObjective):
     name: ClassVar[str] = "timeseries_rmse"
     is_score: ClassVar[bool] = False
 
+    @propagates_non_finite
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         target = series_only(target, "timeseries_rmse")
         # Check the shapes first (a subtraction would broadcast), then subtract with the units
@@ -50,6 +52,7 @@ class CosineSim(AbstractScore):
     as_loss: bool = eqx.field(static=True)
     name: ClassVar[str] = "cosine_sim"
 
+    @propagates_non_finite
     def __call__(self, prediction: SeriesLike, target: SeriesLike) -> Float[Array, ""]:
         target = series_only(target, "cosine_sim")
         prediction, target = prepare_pair(prediction, target, same_units=False, same_time=True)
