@@ -61,3 +61,25 @@ def test_readme_python_example_runs_and_recovers_k():
     ).stdout
     fitted, true = (float(v) for v in out.split()[-2:])
     assert fitted == pytest.approx(true, rel=0.1)
+
+
+@pytest.mark.slow
+def test_fit_bold_fc_example_recovers_the_coupling():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "fit_bold_fc.py")],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=True,
+    ).stdout
+    assert "805 BOLD samples of 80 regions" in out  # 10 min at TR 720 ms, less 20 s
+    for method in ("gradient", "CMA-ES"):
+        line = re.search(
+            rf"k by {method}\s*: fitted ([0-9.]+)\s+true ([0-9.]+)\s+FC correlation ([0-9.]+)",
+            out,
+        )
+        assert line, f"k by {method} not printed"
+        fitted, true, corr = (float(g) for g in line.groups())
+        assert true == 0.01
+        assert fitted == pytest.approx(true, rel=0.1), method
+        assert 0.5 < corr < 1.0, method
