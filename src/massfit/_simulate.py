@@ -472,17 +472,16 @@ def _check_delays(network, interpolate, delays, weights, dt):
     within_step = jnp.any(on & (lam > 0) & (lam < 1))
     if is_concrete(delays, weights):
         if bool(too_long):
+            longest = float(jnp.max(jnp.where(on, delays, 0))) * dt
             raise ValueError(
-                f"the longest delay, {float(jnp.max(jnp.where(on, delays, 0))) * dt:.6g} ms, "
-                f"exceeds Network.max_delay = {network.max_delay} ms (set when the network "
-                "was built). Rebuild the Network, or pass a larger max_delay."
+                f"the longest delay, {longest:.6g} ms, exceeds Network.max_delay = "
+                f"{network.max_delay:.6g} ms{_speed_hint(network, 'max')}. {_BOUNDS_FIX}"
             )
         if bool(too_short):
+            shortest = float(jnp.min(jnp.where(on & (delays > 0), delays, jnp.inf))) * dt
             raise ValueError(
-                "the shortest non-zero delay, "
-                f"{float(jnp.min(jnp.where(on & (delays > 0), delays, jnp.inf))) * dt:.6g} ms, "
-                f"is below Network.min_delay = {network.min_delay} ms (set when the network "
-                "was built). Rebuild the Network, or pass a smaller min_delay."
+                f"the shortest non-zero delay, {shortest:.6g} ms, is below Network.min_delay "
+                f"= {network.min_delay:.6g} ms{_speed_hint(network, 'min')}. {_BOUNDS_FIX}"
             )
         if bool(within_step):
             raise ValueError(
@@ -503,16 +502,53 @@ def _check_delays(network, interpolate, delays, weights, dt):
                 )
     else:
         delays = eqx.error_if(
-            delays, too_long, "a delay exceeds Network.max_delay: pass a larger max_delay"
+            delays,
+            too_long,
+            f"a delay exceeds Network.max_delay = {network.max_delay:.6g} ms"
+            f"{_speed_hint(network, 'max')}. {_BOUNDS_FIX}",
         )
         delays = eqx.error_if(
-            delays, too_short, "a delay is below Network.min_delay: pass a smaller min_delay"
+            delays,
+            too_short,
+            f"a delay is below Network.min_delay = {network.min_delay:.6g} ms"
+            f"{_speed_hint(network, 'min')}. {_BOUNDS_FIX}",
         )
         delays = eqx.error_if(
             delays, within_step, "a non-zero delay is shorter than dt: reduce dt"
         )
         lam = delays if interpolate else jnp.round(delays)
     return delays, lam
+
+
+_BOUNDS_FIX = (
+    "max_delay and min_delay are Network(...) arguments, fixed when the network is built "
+    "(by default from its own speed): to change `speed` in a fit, search or sweep, build "
+    "it with speed=massfit.Bounded(v, lower, upper) (the bounds then follow from the "
+    "speed's bounds), or pass Network(..., max_delay=longest length / lowest speed, "
+    "min_delay=shortest length / highest speed)."
+)
+
+
+def _speed_hint(network: Network, which: str) -> str:
+    # The speed the bound allows, when the lengths are known now (they usually are, even
+    # inside jit, where the speed is traced).
+    conn = network.connectome
+    if not is_concrete(conn.lengths, conn.weights):
+        return ""
+    on = (np.asarray(conn.weights) != 0) & (np.asarray(conn.lengths) > 0)
+    if not on.any():
+        return ""
+    if which == "max":
+        length, bound, side = float(np.asarray(conn.lengths)[on].max()), network.max_delay, ">="
+    else:
+        length, bound, side = float(np.asarray(conn.lengths)[on].min()), network.min_delay, "<="
+    if not 0 < bound < math.inf:
+        return ""
+    tract = "longest" if which == "max" else "shortest"
+    return (
+        f": with the {tract} tract of {length:.6g} mm, `speed` must stay {side} "
+        f"{length / bound:.6g} mm/ms"
+    )
 
 
 def _check_history(history, n_coupled, n, length, n_ou):
