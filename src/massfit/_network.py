@@ -12,8 +12,8 @@ from ._coupling import AbstractCoupling, Diffusive
 from ._custom_types import Parameter, State
 from ._errors import check_range, eager_constants, is_concrete
 from ._models import AbstractNodeModel, as_param
-from ._params import Bounded
 from ._noise import AbstractNoise, OrnsteinUhlenbeckNoise
+from ._params import Bounded
 
 
 class Network(eqx.Module):
@@ -220,7 +220,7 @@ def _array_fields(node):
             yield name, value
 
 
-def _speed_range(speed) -> tuple[float | None, float | None]:
+def _speed_range(speed) -> tuple:
     """The lowest and highest speed a run may take, mm/ms, when known now: a concrete speed
     itself, the bounds of a `Bounded` speed (`None` for a bound that isn't positive and
     finite, or for anything traced or otherwise constrained)."""

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ._autodiff import default_adjoint
 from ._custom_types import MatrixLike, RealLike
@@ -52,7 +52,7 @@ class Trajectory(eqx.Module):
     variables: tuple[str, ...] = eqx.field(static=True)
 
     @property
-    def diverged(self) -> Bool[Array, ""]:
+    def diverged(self) -> Bool[Array, "*batch"]:
         """Whether the state became non-finite during the run (or started so)."""
         return self.diverged_region >= 0
 
@@ -114,7 +114,7 @@ def simulate(
     duration: RealLike,
     dt: RealLike,
     solver: AbstractDelaySolver | diffrax.AbstractSolver | None = None,
-    key: PRNGKeyArray | None = None,
+    key: ArrayLike | None = None,  # checked below: a wrong type gets a clear message
     save_every: RealLike | None = None,
     ts: MatrixLike | None = None,
     transient: RealLike = 0.0,
