@@ -227,7 +227,13 @@ def test_errors(delayed):
 def test_history_mismatch_and_missing_key(delayed):
     first = mf.simulate(delayed, duration=1.0, dt=0.1)
     with pytest.raises(ValueError, match="history"):
-        mf.simulate(delayed, duration=1.0, dt=0.05, history=first.final_history)
+        mf.simulate(
+            delayed,
+            duration=1.0,
+            dt=0.05,
+            initial_state=first.final_state,
+            history=first.final_history,
+        )
     noisy = mf.Network(
         delayed.node, delayed.connectome, k=0.1, speed=10.0, noise=mf.AdditiveNoise(0.1)
     )

@@ -46,10 +46,15 @@ class History(eqx.Module):
         values = self.values.at[:, :, cols].set(xs).at[:, :, cols + r].set(xs)
         return eqx.tree_at(lambda h: (h.values, h.step), self, (values, self.step + count))
 
-    def set_slopes(self, ds: Float[Array, "C N K"]) -> "History":
-        """Record the time derivatives (per ms) just after samples `step ... step + K - 1`."""
+    def set_slopes(self, ds: Float[Array, "C N K"], count=None) -> "History":
+        """Record the time derivatives (per ms) just after samples `step ... step + K - 1`
+        (only the first `count`, if given: the columns of the others still hold samples
+        that later reads need)."""
         r = self.length
-        cols = (self.step + jnp.arange(ds.shape[-1], dtype=self.step.dtype)) % r
+        k = jnp.arange(ds.shape[-1], dtype=self.step.dtype)
+        cols = (self.step + k) % r
+        if count is not None:
+            ds = jnp.where(k < count, ds, self.slopes[:, :, cols])
         slopes = self.slopes.at[:, :, cols].set(ds).at[:, :, cols + r].set(ds)
         return eqx.tree_at(lambda h: h.slopes, self, slopes)
 

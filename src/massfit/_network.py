@@ -13,6 +13,7 @@ from ._custom_types import Parameter, State
 from ._errors import check_range, eager_constants, is_concrete
 from ._models import AbstractNodeModel, as_param
 from ._noise import AbstractNoise, OrnsteinUhlenbeckNoise
+from ._params import Bounded
 
 
 class Network(eqx.Module):
@@ -41,13 +42,16 @@ class Network(eqx.Module):
         `None`.
     - `max_delay`: the longest delay the delay history must hold, ms (static). By default
         the longest delay of a non-zero edge, computed here from the concrete lengths and
-        speed. Give it when you will train or vmap over `speed` (or lengths) to values that
-        make delays longer; a run whose delays exceed it raises.
+        speed; with `speed=massfit.Bounded(v, lower, upper)`, the longest length divided by
+        `lower`. Give it when you will change `speed` (or lengths) in a search, a sweep or
+        with `eqx.tree_at` to values that make delays longer; a run whose delays exceed it
+        raises.
     - `min_delay`: a lower bound on the non-zero delays, ms (static); the solver advances
-        this many ms at a time between reads of the history (DESIGN.md §4), so it sets the
-        speed. By default the shortest non-zero delay of a non-zero edge (`inf` if none);
-        `0` when lengths or speed are traced. Lower it when you will train or vmap `speed`
-        (or lengths) towards shorter delays; a run with a shorter delay raises.
+        up to this many ms at a time between reads of the history, so it sets the speed of
+        a run. By default the shortest non-zero delay of a non-zero edge (`inf` if none);
+        with a `Bounded` speed, the shortest non-zero length divided by `upper`; `0` when
+        lengths or speed are traced or otherwise constrained. Lower it when you will change
+        `speed` (or lengths) towards shorter delays; a run with a shorter delay raises.
 
     **Example:**
 
@@ -135,27 +139,25 @@ class Network(eqx.Module):
                     f"(one value per region); got shape {value.shape}."
                 )
 
+        concrete = lengths_concrete and is_concrete(connectome.weights)
+        slowest, fastest = _speed_range(speed) if concrete else (None, None)
         if max_delay is None:
-            if not (lengths_concrete and is_concrete(speed, connectome.weights)) or isinstance(
-                speed, eqx.Module
-            ):
+            if slowest is None:
                 raise ValueError(
                     "`max_delay` (ms) is needed: the lengths or speed are traced or "
-                    "constrained, so the delay history length can't be read off them. Pass "
-                    "max_delay= at least the longest delay you will simulate. (Under jit, "
-                    "arrays made with jax.numpy are traced: build the Connectome outside, or "
-                    "from NumPy arrays, to keep it concrete.)"
+                    "constrained without a positive lower bound, so the delay history length "
+                    "can't be read off them. Pass Network(..., max_delay=...) at least the "
+                    "longest delay you will simulate (longest length / lowest speed), or give "
+                    "speed=massfit.Bounded(v, lower, upper) with lower > 0. (Under jit, arrays "
+                    "made with jax.numpy are traced: build the Connectome outside, or from "
+                    "NumPy arrays, to keep it concrete.)"
                 )
-            max_delay = _longest_delay(connectome, speed)
+            max_delay = _longest_delay(connectome, slowest)
         max_delay = float(max_delay)
         if not math.isfinite(max_delay) or max_delay < 0:
             raise ValueError(f"`max_delay` must be a finite delay >= 0 ms; got {max_delay}.")
         if min_delay is None:
-            concrete = is_concrete(connectome.lengths, connectome.weights, speed)
-            if concrete and not isinstance(speed, eqx.Module):
-                min_delay = _shortest_delay(connectome, speed)
-            else:
-                min_delay = 0.0
+            min_delay = 0.0 if fastest is None else _shortest_delay(connectome, fastest)
         min_delay = float(min_delay)
         if not min_delay >= 0:
             raise ValueError(f"`min_delay` must be a delay >= 0 ms; got {min_delay}.")
@@ -216,6 +218,20 @@ def _array_fields(node):
         value = getattr(node, name, None)
         if isinstance(value, Array) and not isinstance(value, eqx.Module):
             yield name, value
+
+
+def _speed_range(speed) -> tuple:
+    """The lowest and highest speed a run may take, mm/ms, when known now: a concrete speed
+    itself, the bounds of a `Bounded` speed (`None` for a bound that isn't positive and
+    finite, or for anything traced or otherwise constrained)."""
+    if isinstance(speed, Bounded):
+        if not is_concrete(speed.lower, speed.upper):
+            return None, None
+        lower, upper = float(np.min(speed.lower)), float(np.max(speed.upper))
+        return (lower if lower > 0 else None), upper
+    if isinstance(speed, eqx.Module) or not is_concrete(speed):
+        return None, None
+    return speed, speed
 
 
 def _shortest_delay(connectome: Connectome, speed) -> float:

@@ -10,16 +10,16 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from jaxtyping import Array, ArrayLike, Float, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
 from ._autodiff import default_adjoint
 from ._custom_types import MatrixLike, RealLike
-from ._errors import describe, is_concrete
+from ._errors import check_key, describe, is_concrete
 from ._history import constant_history, History, StageReads
 from ._network import Network
 from ._noise import OrnsteinUhlenbeckNoise
-from ._params import unwrap
-from ._solver import AbstractDelaySolver, Heun, NetworkTerm
+from ._params import _path_string, unwrap
+from ._solver import AbstractDelaySolver, Divergence, Heun, NetworkTerm
 
 
 class Trajectory(eqx.Module):
@@ -29,8 +29,16 @@ class Trajectory(eqx.Module):
     - `ys`: saved states, shape `(T, S, N)` for the `S` saved `variables`.
     - `variables`: names of the saved state variables, in the order of `ys`' second axis.
     - `final_state`: the full `(V, N)` state at the end of the run.
-    - `final_history`: the delay history (and coloured-noise state) at the end; pass it
-        with `final_state` to `simulate` to continue the run exactly.
+    - `final_history`: the delay history (and coloured-noise state) at the end; continue
+        the run exactly with `simulate(..., continue_from=trajectory)`.
+    - `diverged_at`: the time, ms, of the first step whose state was not finite (`inf` if
+        none); a non-finite starting state counts as diverged at the start time.
+    - `diverged_region`: the first region that was not finite then (`-1` if none).
+    - `diverged` (a property): whether the run diverged, `diverged_region >= 0`.
+
+    The divergence fields are arrays, recorded during the run: they work inside `jax.jit`
+    and `jax.vmap` (one value per member of a vmapped population), where `simulate` can't
+    raise (see its `check_finite` argument).
 
     `trajectory["x"]` is the `(T, N)` series of variable `x`.
     """
@@ -39,7 +47,14 @@ class Trajectory(eqx.Module):
     ys: Float[Array, "T S N"]
     final_state: Float[Array, "V N"]
     final_history: History
+    diverged_at: Float[Array, ""]
+    diverged_region: Int[Array, ""]
     variables: tuple[str, ...] = eqx.field(static=True)
+
+    @property
+    def diverged(self) -> Bool[Array, "*batch"]:
+        """Whether the state became non-finite during the run (or started so)."""
+        return self.diverged_region >= 0
 
     def __getitem__(self, name: str) -> Float[Array, "T N"]:
         try:
@@ -57,6 +72,7 @@ class _Inputs(eqx.Module):
     array_rows: tuple[int, ...] = eqx.field(static=True)
     functions: tuple[Callable, ...] = eqx.field(static=True)
     function_rows: tuple[int, ...] = eqx.field(static=True)
+    function_names: tuple[str, ...] = eqx.field(static=True)
     noise_rows: tuple[int, ...] = eqx.field(static=True)
     shape: tuple[int, int] = eqx.field(static=True)
     start: Array
@@ -69,9 +85,15 @@ class _Inputs(eqx.Module):
             i = jnp.floor(t).astype(jnp.int32) - self.start.astype(jnp.int32)
             for row, arr in zip(self.array_rows, self.arrays):
                 out = out.at[row].add(arr[jnp.clip(i, 0, arr.shape[0] - 1)])
-        for row, fn in zip(self.function_rows, self.functions):
-            value = jnp.asarray(fn((t + theta) * self.dt), dtype=out.dtype)
-            out = out.at[row].add(jnp.broadcast_to(value, self.shape[1:]))
+        for row, fn, name in zip(self.function_rows, self.functions, self.function_names):
+            value = jnp.asarray(fn((t + theta) * self.dt))
+            if value.shape not in ((), (1,), self.shape[1:]):
+                raise ValueError(
+                    f"`inputs[{name!r}]` is a function of time that must return a scalar or "
+                    f"shape ({self.shape[1]},) (one value per region); it returned shape "
+                    f"{value.shape}."
+                )
+            out = out.at[row].add(jnp.broadcast_to(value.astype(out.dtype), self.shape[1:]))
         if self.noise_rows:
             out = out.at[jnp.array(self.noise_rows)].add(eta)
         return out
@@ -92,7 +114,7 @@ def simulate(
     duration: RealLike,
     dt: RealLike,
     solver: AbstractDelaySolver | diffrax.AbstractSolver | None = None,
-    key: PRNGKeyArray | None = None,
+    key: ArrayLike | None = None,  # checked below: a wrong type gets a clear message
     save_every: RealLike | None = None,
     ts: MatrixLike | None = None,
     transient: RealLike = 0.0,
@@ -100,6 +122,8 @@ def simulate(
     inputs: Mapping[str, ArrayLike | Callable] | None = None,
     initial_state: ArrayLike | None = None,
     history: History | None = None,
+    continue_from: Trajectory | None = None,
+    check_finite: bool | None = None,
     adjoint: diffrax.AbstractAdjoint | None = None,
     progress: bool = False,
 ) -> Trajectory:
@@ -128,9 +152,19 @@ def simulate(
         `(n_steps,)` or `(N,)` (piecewise constant, sample `n` over step `n`), or a
         function of time in ms returning `(N,)` or a scalar. Added to the variable's input.
     - `initial_state`: `(V, N)` state at the start; default `network.node.initial_state`.
-    - `history`: the delay history at the start (e.g. `trajectory.final_history` to
-        continue a run); default a constant past equal to the initial state. It also fixes
-        the start time: `t0 = history.step * dt`.
+    - `history`: the delay history at the start; default a constant past equal to the
+        initial state. It also fixes the start time: `t0 = history.step * dt`. A history
+        belongs to a state: give `initial_state` with it (or use `continue_from`).
+    - `continue_from`: a `Trajectory` to continue: its final state, delay history, time and
+        coloured-noise state. With the same network, `dt`, solver and `key`, the two runs
+        together repeat one long run bit for bit. Not with `initial_state` or `history`.
+    - `check_finite`: what to do when the state becomes non-finite (the run diverged; see
+        `Trajectory.diverged`). `None` (default): raise a `FloatingPointError` naming the
+        time and region when the result is concrete (not inside `jax.jit`/`vmap`), else
+        only record it in the trajectory. `True`: also raise inside `jax.jit` (an
+        `EquinoxRuntimeError` naming the region); under `jax.vmap` one diverged member
+        then fails the whole batch, so leave it off for populations and sweeps. `False`:
+        never raise, only record.
     - `adjoint`: a diffrax adjoint; default `diffrax.RecursiveCheckpointAdjoint()`, or
         `diffrax.ForwardMode()` when traced inside a forward-mode `massfit.fit` step
         (`diffrax.ForwardMode()` is cheapest for a few parameters).
@@ -148,7 +182,29 @@ def simulate(
     """
     if not isinstance(network, Network):
         raise TypeError(f"`network` must be a massfit.Network; got {type(network).__name__}.")
+    if check_finite not in (None, True, False):
+        raise TypeError(f"`check_finite` must be None, True or False; got {check_finite!r}.")
     network = unwrap(network)  # `Bounded`/`Positive` parameters to their physical values
+    _check_network_values(network)
+    initial_name = "initial_state"
+    if continue_from is not None:
+        if not isinstance(continue_from, Trajectory):
+            raise TypeError(
+                f"`continue_from` must be a massfit.Trajectory; got {describe(continue_from)}."
+            )
+        if initial_state is not None or history is not None:
+            raise ValueError(
+                "give `continue_from` or `initial_state`/`history`, not both: "
+                "continue_from=trajectory takes the state and history from the trajectory."
+            )
+        initial_state, history = continue_from.final_state, continue_from.final_history
+        initial_name = "continue_from.final_state"
+    elif history is not None and initial_state is None:
+        raise ValueError(
+            "`history` was given without `initial_state`: the run would restart from the "
+            "default state with another run's past. Pass initial_state=trajectory."
+            "final_state too, or simply continue_from=trajectory."
+        )
     dt = _python_float("dt", dt)
     duration = _python_float("duration", duration)
     transient = _python_float("transient", transient)
@@ -178,9 +234,10 @@ def simulate(
         state0 = jnp.asarray(initial_state)
         if state0.shape != (n_vars, n):
             raise ValueError(
-                f"`initial_state` must have shape (V, N) = ({n_vars}, {n}) for variables "
+                f"`{initial_name}` must have shape (V, N) = ({n_vars}, {n}) for variables "
                 f"{node.variables}; got {state0.shape}."
             )
+        _check_finite_array(initial_name, state0, node.variables, network.connectome.labels)
     state0 = state0.astype(dtype)
     cidx = jnp.array(network.coupled_index)
     noise_rows = network.noise_index
@@ -188,6 +245,7 @@ def simulate(
         raise ValueError(
             "`key` is required: the network has noise. Pass key=jax.random.key(seed)."
         )
+    check_key("key", key, required=False)
 
     length = math.ceil(network.max_delay / dt - 1e-9) + 2
     delays = network.delays() / dt
@@ -227,7 +285,7 @@ def simulate(
         dt=jnp.asarray(dt, dtype),
         key=key,
         inputs=_build_inputs(
-            inputs, node, n, n_steps, start, dt, dtype, noise_rows if n_ou else ()
+            inputs, network, n_steps, start, dt, dtype, noise_rows if n_ou else ()
         ),
         reads=reads,
         current=current,
@@ -261,16 +319,37 @@ def simulate(
         progress_meter=diffrax.TqdmProgressMeter() if progress else diffrax.NoProgressMeter(),
     )
     saved, final = sol.ys
-    final_history = sol.solver_state if isinstance(solver, AbstractDelaySolver) else history
+    if isinstance(solver, AbstractDelaySolver):
+        final_history, divergence = sol.solver_state.history, sol.solver_state.divergence
+    else:
+        final_history = history
+        divergence = _saved_divergence(state0, saved, final[-1], start, rel, n_steps)
+    diverged = divergence.region >= 0
     traj = Trajectory(
         ts=(t0 + rel) * dt,
         ys=saved,
         final_state=final[-1],
         final_history=final_history,
+        diverged_at=jnp.where(diverged, divergence.step.astype(dtype) * dt, jnp.inf),
+        diverged_region=divergence.region,
         variables=names,
     )
-    if is_concrete(traj.ys):
-        _check_finite(traj, network)
+    if check_finite is not False:
+        if is_concrete(traj.diverged_region):
+            _raise_if_diverged(traj, network)
+        elif check_finite:
+            labels = network.connectome.labels
+            traj = eqx.branched_error_if(
+                traj,
+                traj.diverged,
+                jnp.maximum(traj.diverged_region, 0),
+                tuple(
+                    f"the simulation diverged: non-finite state in region {i} ({label!r}) "
+                    "(check_finite=True). Reduce dt or check the parameters; pass "
+                    "check_finite=None to get the trajectory and read its diverged_at."
+                    for i, label in enumerate(labels)
+                ),
+            )
     return traj
 
 
@@ -393,17 +472,16 @@ def _check_delays(network, interpolate, delays, weights, dt):
     within_step = jnp.any(on & (lam > 0) & (lam < 1))
     if is_concrete(delays, weights):
         if bool(too_long):
+            longest = float(jnp.max(jnp.where(on, delays, 0))) * dt
             raise ValueError(
-                f"the longest delay, {float(jnp.max(jnp.where(on, delays, 0))) * dt:.6g} ms, "
-                f"exceeds Network.max_delay = {network.max_delay} ms (set when the network "
-                "was built). Rebuild the Network, or pass a larger max_delay."
+                f"the longest delay, {longest:.6g} ms, exceeds Network.max_delay = "
+                f"{network.max_delay:.6g} ms{_speed_hint(network, 'max')}. {_BOUNDS_FIX}"
             )
         if bool(too_short):
+            shortest = float(jnp.min(jnp.where(on & (delays > 0), delays, jnp.inf))) * dt
             raise ValueError(
-                "the shortest non-zero delay, "
-                f"{float(jnp.min(jnp.where(on & (delays > 0), delays, jnp.inf))) * dt:.6g} ms, "
-                f"is below Network.min_delay = {network.min_delay} ms (set when the network "
-                "was built). Rebuild the Network, or pass a smaller min_delay."
+                f"the shortest non-zero delay, {shortest:.6g} ms, is below Network.min_delay "
+                f"= {network.min_delay:.6g} ms{_speed_hint(network, 'min')}. {_BOUNDS_FIX}"
             )
         if bool(within_step):
             raise ValueError(
@@ -424,16 +502,53 @@ def _check_delays(network, interpolate, delays, weights, dt):
                 )
     else:
         delays = eqx.error_if(
-            delays, too_long, "a delay exceeds Network.max_delay: pass a larger max_delay"
+            delays,
+            too_long,
+            f"a delay exceeds Network.max_delay = {network.max_delay:.6g} ms"
+            f"{_speed_hint(network, 'max')}. {_BOUNDS_FIX}",
         )
         delays = eqx.error_if(
-            delays, too_short, "a delay is below Network.min_delay: pass a smaller min_delay"
+            delays,
+            too_short,
+            f"a delay is below Network.min_delay = {network.min_delay:.6g} ms"
+            f"{_speed_hint(network, 'min')}. {_BOUNDS_FIX}",
         )
         delays = eqx.error_if(
             delays, within_step, "a non-zero delay is shorter than dt: reduce dt"
         )
         lam = delays if interpolate else jnp.round(delays)
     return delays, lam
+
+
+_BOUNDS_FIX = (
+    "max_delay and min_delay are Network(...) arguments, fixed when the network is built "
+    "(by default from its own speed): to change `speed` in a fit, search or sweep, build "
+    "it with speed=massfit.Bounded(v, lower, upper) (the bounds then follow from the "
+    "speed's bounds), or pass Network(..., max_delay=longest length / lowest speed, "
+    "min_delay=shortest length / highest speed)."
+)
+
+
+def _speed_hint(network: Network, which: str) -> str:
+    # The speed the bound allows, when the lengths are known now (they usually are, even
+    # inside jit, where the speed is traced).
+    conn = network.connectome
+    if not is_concrete(conn.lengths, conn.weights):
+        return ""
+    on = (np.asarray(conn.weights) != 0) & (np.asarray(conn.lengths) > 0)
+    if not on.any():
+        return ""
+    if which == "max":
+        length, bound, side = float(np.asarray(conn.lengths)[on].max()), network.max_delay, ">="
+    else:
+        length, bound, side = float(np.asarray(conn.lengths)[on].min()), network.min_delay, "<="
+    if not 0 < bound < math.inf:
+        return ""
+    tract = "longest" if which == "max" else "shortest"
+    return (
+        f": with the {tract} tract of {length:.6g} mm, `speed` must stay {side} "
+        f"{length / bound:.6g} mm/ms"
+    )
 
 
 def _check_history(history, n_coupled, n, length, n_ou):
@@ -456,8 +571,9 @@ def _check_history(history, n_coupled, n, length, n_ou):
         )
 
 
-def _build_inputs(inputs, node, n, n_steps, start, dt, dtype, noise_rows):
-    arrays, array_rows, functions, function_rows = [], [], [], []
+def _build_inputs(inputs, network, n_steps, start, dt, dtype, noise_rows):
+    node, n = network.node, network.n_regions
+    arrays, array_rows, functions, function_rows, function_names = [], [], [], [], []
     if inputs is not None:
         if not isinstance(inputs, Mapping):
             raise TypeError(
@@ -469,6 +585,7 @@ def _build_inputs(inputs, node, n, n_steps, start, dt, dtype, noise_rows):
             if callable(value):
                 functions.append(value)
                 function_rows.append(row)
+                function_names.append(name)
                 continue
             arr = jnp.asarray(value, dtype=dtype)
             if arr.ndim == 1 and arr.shape[0] == n and n != n_steps:
@@ -480,6 +597,7 @@ def _build_inputs(inputs, node, n, n_steps, start, dt, dtype, noise_rows):
                     f"`inputs[{name!r}]` must have shape (n_steps, N) = ({n_steps}, {n}), "
                     f"(n_steps,) or (N,); got {jnp.shape(value)}."
                 )
+            _check_finite_array(f"inputs[{name!r}]", arr, None, network.connectome.labels)
             arrays.append(jnp.broadcast_to(arr, (arr.shape[0], n)))
             array_rows.append(row)
     return _Inputs(
@@ -487,6 +605,7 @@ def _build_inputs(inputs, node, n, n_steps, start, dt, dtype, noise_rows):
         array_rows=tuple(array_rows),
         functions=tuple(functions),
         function_rows=tuple(function_rows),
+        function_names=tuple(function_names),
         noise_rows=tuple(noise_rows),
         shape=(len(node.variables), n),
         start=jnp.asarray(start),
@@ -494,13 +613,71 @@ def _build_inputs(inputs, node, n, n_steps, start, dt, dtype, noise_rows):
     )
 
 
-def _check_finite(traj: Trajectory, network: Network) -> None:
-    bad = ~np.isfinite(np.asarray(traj.ys))
-    if bad.any():
-        t, _, region = np.argwhere(bad)[0]
+def _saved_divergence(state0, saved, final, start, rel, n_steps) -> Divergence:
+    # A plain diffrax solver records nothing: look at the start, the saved samples and the end.
+    in_saved = Divergence.check(saved, 0)
+    at = start + rel[jnp.maximum(in_saved.step, 0)].astype(start.dtype)
+    in_saved = Divergence(jnp.where(in_saved.region >= 0, at, -1), in_saved.region)
+    first = Divergence.check(state0[None], start).then(in_saved)
+    return first.then(Divergence.check(final[None], start + n_steps))
+
+
+def _raise_if_diverged(traj: Trajectory, network: Network) -> None:
+    if bool(traj.diverged):
+        region = int(traj.diverged_region)
         label = network.connectome.labels[region]
         raise FloatingPointError(
-            f"the simulation diverged: non-finite state at t = {float(traj.ts[t]):.6g} ms in "
-            f"region {region} ({label!r}). Reduce dt, check the parameters, or use a "
-            "more stable solver."
+            f"the simulation diverged: non-finite state at t = {float(traj.diverged_at):.6g} "
+            f"ms in region {region} ({label!r}). Reduce dt, check the parameters, or use a "
+            "more stable solver. (Pass check_finite=False to get the trajectory anyway.)"
+        )
+
+
+def _check_network_values(network: Network) -> None:
+    """Check the parameter values of an unwrapped network up front (those that are concrete),
+    naming the parameter: a NaN there would otherwise surface as a divergence at the first
+    step, blamed on the dynamics."""
+    if jnp.shape(network.k) != ():
+        raise ValueError(
+            "`network.k` (the global coupling strength) must be a scalar; got shape "
+            f"{jnp.shape(network.k)}. Scale the connectome weights for per-edge strengths."
+        )
+    leaves = jax.tree_util.tree_flatten_with_path(network)[0]
+    for path, leaf in leaves:
+        name = _path_string(path)
+        # The Connectome checks its own values; traced values can't be checked here.
+        if name.startswith("connectome.") or not is_concrete(leaf):
+            continue
+        if not eqx.is_inexact_array_like(leaf):
+            continue
+        value = np.asarray(leaf)
+        if name == "speed":
+            bad = ~(value > 0)  # inf is allowed: no delays
+        else:
+            bad = ~np.isfinite(value)
+        if np.any(bad):
+            where = "" if value.ndim == 0 else f" in regions {np.argwhere(bad)[:, 0].tolist()}"
+            expected = "> 0" if name == "speed" else "finite"
+            shown = value if value.ndim == 0 else value[bad]
+            raise ValueError(
+                f"`network.{name}` must be {expected}; got {shown}{where}. Check the value "
+                "given for it (or the step that set it)."
+            )
+
+
+def _check_finite_array(name: str, value, variables, labels) -> None:
+    """A concrete `(V, N)` or `(T, N)` array must be finite; say where it is not."""
+    if not is_concrete(value):
+        return
+    bad = ~np.isfinite(np.asarray(value))
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        if variables is not None:
+            row = f"variable {variables[first[0]]!r}"
+        else:
+            row = f"step {first[0]}"
+        region = first[-1] if len(first) > 1 else 0
+        raise ValueError(
+            f"`{name}` must be finite; it holds {int(bad.sum())} non-finite values, the "
+            f"first at {row}, region {region} ({labels[region]!r})."
         )

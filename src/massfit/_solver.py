@@ -18,7 +18,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
-from jaxtyping import Array, Bool, Float, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from ._coupling import AbstractSummedCoupling
 from ._history import History, StageReads
@@ -178,6 +178,48 @@ class _Stack:
         self.array = self.array.at[q].set(value)
 
 
+class Divergence(eqx.Module):
+    """Where a run first left the finite numbers: the absolute `step` of the first non-finite
+    state and its `region` (both `-1` while the state is finite). Recorded by the delay
+    solvers block by block, so it works under `jit` and `vmap`."""
+
+    step: Int[Array, ""]
+    region: Int[Array, ""]
+
+    @classmethod
+    def check(cls, states: Float[Array, "K V N"], first_step, count=None) -> "Divergence":
+        """The first non-finite state among the first `count` of `states` (all if `None`),
+        the `q`-th of which is at step `first_step + q`."""
+        bad = ~jnp.isfinite(states)
+        per_step = jnp.any(bad, axis=(1, 2))
+        if count is not None:
+            per_step = per_step & (jnp.arange(states.shape[0]) < count)
+        q = jnp.argmax(per_step)
+        region = jnp.argmax(jnp.any(bad[q], axis=0))
+        found = jnp.any(per_step)
+        first_step = jnp.asarray(first_step)
+        never = jnp.asarray(-1, first_step.dtype)
+        return cls(
+            jnp.where(found, first_step + q.astype(first_step.dtype), never),
+            jnp.where(found, region.astype(first_step.dtype), never),
+        )
+
+    def then(self, later: "Divergence") -> "Divergence":
+        """This divergence if there was one, else `later`."""
+        seen = self.region >= 0
+        return Divergence(
+            jnp.where(seen, self.step, later.step), jnp.where(seen, self.region, later.region)
+        )
+
+
+class DelaySolverState(eqx.Module):
+    """The state a delay solver carries from block to block: the delay `history` and the
+    `divergence` record."""
+
+    history: History
+    divergence: Divergence
+
+
 class AbstractDelaySolver(diffrax.AbstractSolver):
     """A fixed-step Runge–Kutta method for delay-coupled networks.
 
@@ -214,8 +256,12 @@ class AbstractDelaySolver(diffrax.AbstractSolver):
         if not (isinstance(self.max_block, int) and self.max_block >= 1):
             raise ValueError(f"`max_block` must be an integer >= 1; got {self.max_block!r}.")
 
-    def init(self, terms, t0, t1, y0, args) -> History:
-        history: History = args
+    def init(self, terms, t0, t1, y0, args) -> DelaySolverState:
+        history = self.init_history(args)
+        # A non-finite start counts as a divergence at the start time.
+        return DelaySolverState(history, Divergence.check(y0[0][None], history.step))
+
+    def init_history(self, history: History) -> History:
         if not self.hermite:
             # Only cubic Hermite reads use the slopes: don't carry them through the run.
             history = eqx.tree_at(lambda h: h.slopes, history, history.slopes[..., :0])
@@ -227,23 +273,30 @@ class AbstractDelaySolver(diffrax.AbstractSolver):
     def step(self, terms, t0, t1, y0, args, solver_state, made_jump):
         del args, made_jump
         terms = _network_term(terms)
-        history: History = solver_state
+        history, divergence = solver_state.history, solver_state.divergence
         state, eta = y0
-        states, etas, history = self.advance(terms, t0, state, eta, history)
-        # The last block of a run may be short: keep its first `count` sub-steps.
+        states, etas, slopes, history = self.advance(terms, t0, state, eta, history)
+        # The last block of a run may be short: keep only its first `count` sub-steps (the
+        # rest would overwrite samples and slopes still needed: a chunked run must repeat
+        # the whole run bit for bit).
         count = jnp.round(t1 - t0).astype(history.step.dtype)
+        divergence = divergence.then(Divergence.check(states, history.step + 1, count))
         cidx = jnp.array(terms.network.coupled_index)
         history = eqx.tree_at(lambda h: h.noise, history, etas[count - 1])
+        if slopes is not None:
+            history = history.set_slopes(slopes, count)
         history = history.push(jnp.moveaxis(states[:, cidx], 0, -1), count)
         y1 = (states[count - 1], etas[count - 1])
         dense = dict(y0=y0, ys=(states, etas))
-        return y1, None, dense, history, diffrax.RESULTS.successful
+        state = DelaySolverState(history, divergence)
+        return y1, None, dense, state, diffrax.RESULTS.successful
 
     @abc.abstractmethod
     def advance(self, terms: NetworkTerm, t, state, eta, history: History):
         """Advance `terms.block` steps from `t` (steps): returns the stacked states and
-        coloured-noise states after each sub-step, and the history (which may record slopes,
-        but not the new samples: `step` pushes them)."""
+        coloured-noise states after each sub-step, the slopes `(C, N, K)` just after samples
+        `step ... step + K - 1` to record (or `None`), and the history (not yet holding the
+        new samples and slopes: `step` records the valid ones)."""
 
 
 class Euler(AbstractDelaySolver):
@@ -269,7 +322,7 @@ class Euler(AbstractDelaySolver):
             state = state + dt * f0 + noise
             states.set(q, state)
             etas.set(q, eta)
-        return states.array, etas.array, history
+        return states.array, etas.array, None, history
 
 
 class Heun(AbstractDelaySolver):
@@ -303,7 +356,7 @@ class Heun(AbstractDelaySolver):
             eta = new_eta
             states.set(q, state)
             etas.set(q, eta)
-        return states.array, etas.array, history
+        return states.array, etas.array, None, history
 
 
 class RK4(AbstractDelaySolver):
@@ -325,8 +378,7 @@ class RK4(AbstractDelaySolver):
     def strong_order(self, terms):
         return 0.5
 
-    def init(self, terms, t0, t1, y0, args) -> History:
-        history: History = args
+    def init_history(self, history: History) -> History:
         if history.slopes.shape != history.values.shape:
             # A history left by a solver that doesn't record slopes.
             history = eqx.tree_at(lambda h: h.slopes, history, jnp.zeros_like(history.values))
@@ -356,5 +408,4 @@ class RK4(AbstractDelaySolver):
             slopes.append(k1[cidx])
             states.set(q, state)
             etas.set(q, eta)
-        history = history.set_slopes(jnp.stack(slopes, axis=-1))
-        return states.array, etas.array, history
+        return states.array, etas.array, jnp.stack(slopes, axis=-1), history
