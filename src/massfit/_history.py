@@ -20,8 +20,9 @@ class History(eqx.Module):
         the past's slope just before it. The derivative jumps there (a constant past has
         slope zero; the solution does not), so reads just before it use this slope.
 
-    Build the default one (constant past) with `massfit.simulate`; pass
-    `trajectory.final_history` to continue a run.
+    `massfit.simulate` builds the default one (constant past); continue a run with
+    `simulate(..., continue_from=trajectory)`, which takes `trajectory.final_history` together
+    with its final state.
     """
 
     values: Float[Array, "C N W"]
