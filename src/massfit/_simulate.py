@@ -3,6 +3,7 @@
 import math
 import warnings
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import diffrax
 import equinox as eqx
@@ -20,6 +21,7 @@ from ._network import Network
 from ._noise import OrnsteinUhlenbeckNoise
 from ._params import _path_string, unwrap
 from ._solver import AbstractDelaySolver, Divergence, Heun, NetworkTerm
+from .observation._base import AbstractObserver, init_carry, sample_steps
 
 
 class Trajectory(eqx.Module):
@@ -35,6 +37,9 @@ class Trajectory(eqx.Module):
         none); a non-finite starting state counts as diverged at the start time.
     - `diverged_region`: the first region that was not finite then (`-1` if none).
     - `diverged` (a property): whether the run diverged, `diverged_region >= 0`.
+    - `observed`: the samples of each observer given to `simulate(observers=...)`, by name:
+        `(M, ...)` (e.g. `(M, N)` for `BOLD`, `(M, sensors)` for `LeadField`).
+    - `observed_ts`: their times, ms, `(M,)` by name.
 
     The divergence fields are arrays, recorded during the run: they work inside `jax.jit`
     and `jax.vmap` (one value per member of a vmapped population), where `simulate` can't
@@ -50,6 +55,8 @@ class Trajectory(eqx.Module):
     diverged_at: Float[Array, ""]
     diverged_region: Int[Array, ""]
     variables: tuple[str, ...] = eqx.field(static=True)
+    observed: dict[str, Array] = eqx.field(default_factory=dict)
+    observed_ts: dict[str, Array] = eqx.field(default_factory=dict)
 
     @property
     def diverged(self) -> Bool[Array, "*batch"]:
@@ -124,6 +131,7 @@ def simulate(
     history: History | None = None,
     continue_from: Trajectory | None = None,
     check_finite: bool | None = None,
+    observers: Any = None,  # checked below: a wrong type gets a clear message
     adjoint: diffrax.AbstractAdjoint | None = None,
     progress: bool = False,
 ) -> Trajectory:
@@ -165,6 +173,15 @@ def simulate(
         `EquinoxRuntimeError` naming the region); under `jax.vmap` one diverged member
         then fails the whole batch, so leave it off for populations and sweeps. `False`:
         never raise, only record.
+    - `observers`: observation models advanced with the solve, by name, e.g.
+        `{"bold": massfit.BOLD(period=720.0, drive="x")}` (see `massfit.observation`).
+        Each observer's own state advances every step inside the solver, and only its
+        samples are kept, in `trajectory.observed[name]` (times in `observed_ts[name]`):
+        the same numbers as the observer run post hoc on the trajectory saved every step.
+        With observers, the neural state is saved only if `save_every`, `ts` or
+        `variables` asks for it (a long run at a small `dt` then never holds its trace).
+        Samples at or before `t0 + transient` are dropped. Observers start from rest in
+        every call, `continue_from` included.
     - `adjoint`: a diffrax adjoint; default `diffrax.RecursiveCheckpointAdjoint()`, or
         `diffrax.ForwardMode()` when traced inside a forward-mode `massfit.fit` step
         (`diffrax.ForwardMode()` is cheapest for a few parameters).
@@ -246,6 +263,7 @@ def simulate(
             "`key` is required: the network has noise. Pass key=jax.random.key(seed)."
         )
     check_key("key", key, required=False)
+    observers = _check_observers(observers, node, state0)
 
     length = math.ceil(network.max_delay / dt - 1e-9) + 2
     delays = network.delays() / dt
@@ -290,19 +308,32 @@ def simulate(
         reads=reads,
         current=current,
         block=block,
+        observers=observers,
+        start=start if observers else 0,
+        dt_ms=dt,
     )
 
-    rel = _save_steps(ts, save_every, dt, n_steps, transient_steps, start)
     t0 = start.astype(dtype)
-    names = _saved_variables(variables, node)
+    save_trace = not observers or not (save_every is None and ts is None and variables is None)
+    if save_trace:
+        rel = _save_steps(ts, save_every, dt, n_steps, transient_steps, start)
+        names = _saved_variables(variables, node)
+    else:
+        rel, names = jnp.zeros((0,), dtype), ()
     rows = tuple(node.variable_index(v) for v in names)
-    saveat = diffrax.SaveAt(
-        subs=[
-            diffrax.SubSaveAt(ts=t0 + rel, fn=_Select(rows)),
-            diffrax.SubSaveAt(t1=True, fn=_Select(None)),
-        ],
-        solver_state=isinstance(solver, AbstractDelaySolver),
-    )
+    subs = [diffrax.SubSaveAt(t1=True, fn=_Select(None))]
+    if save_trace:
+        subs.insert(0, diffrax.SubSaveAt(ts=t0 + rel, fn=_Select(rows)))
+    saveat = diffrax.SaveAt(subs=subs, solver_state=isinstance(solver, AbstractDelaySolver))
+    observed0 = {
+        name: init_carry(observer, n, dt, n_steps, dtype) for name, observer in observers.items()
+    }
+    if observed0 and not isinstance(solver, AbstractDelaySolver):
+        raise ValueError(
+            "`observers` need one of massfit's delay solvers (Euler, Heun, RK4), which advance "
+            f"them inside the step; got {type(solver).__name__}."
+        )
+
     sol = diffrax.diffeqsolve(
         term,
         solver,
@@ -310,7 +341,7 @@ def simulate(
         t1=t0 + n_steps,
         dt0=None,
         y0=(state0, history.noise),
-        args=history,
+        args=(history, observed0) if observed0 else history,
         saveat=saveat,
         # Explicit block boundaries: ConstantStepSize would re-space a short last block.
         stepsize_controller=diffrax.StepTo(ts=t0 + _block_ends(n_steps, block)),
@@ -318,7 +349,17 @@ def simulate(
         max_steps=-(-n_steps // block),
         progress_meter=diffrax.TqdmProgressMeter() if progress else diffrax.NoProgressMeter(),
     )
-    saved, final = sol.ys
+    if save_trace:
+        saved, final = sol.ys
+    else:
+        (final,) = sol.ys
+        saved = jnp.zeros((0, 0, n), dtype)
+    observed, observed_ts = {}, {}
+    for name, carry in (sol.solver_state.observed if observed0 else {}).items():
+        steps = sample_steps(observers[name].period, dt, n_steps)
+        keep = int(np.sum(steps <= transient_steps))
+        observed[name] = carry.samples[keep:]
+        observed_ts[name] = (t0 + jnp.asarray(steps[keep:], dtype)) * dt
     if isinstance(solver, AbstractDelaySolver):
         final_history, divergence = sol.solver_state.history, sol.solver_state.divergence
     else:
@@ -333,6 +374,8 @@ def simulate(
         diverged_at=jnp.where(diverged, divergence.step.astype(dtype) * dt, jnp.inf),
         diverged_region=divergence.region,
         variables=names,
+        observed=observed,
+        observed_ts=observed_ts,
     )
     if check_finite is not False:
         if is_concrete(traj.diverged_region):
@@ -351,6 +394,34 @@ def simulate(
                 ),
             )
     return traj
+
+
+def _check_observers(observers, node, state0) -> dict[str, AbstractObserver]:
+    """`observers` as a dict of observers whose drive is an `(N,)` function of the state,
+    or an error naming the observer."""
+    if observers is None:
+        return {}
+    if not isinstance(observers, Mapping):
+        raise TypeError(
+            "`observers` must be a mapping from a name to an observer, e.g. "
+            f"{{'bold': massfit.BOLD(period=720.0, drive='x')}}; got {describe(observers)}."
+        )
+    n = state0.shape[1]
+    for name, observer in observers.items():
+        if not isinstance(name, str):
+            raise TypeError(f"`observers` must be keyed by name (str); got key {name!r}.")
+        if not isinstance(observer, AbstractObserver):
+            raise TypeError(
+                f"`observers[{name!r}]` must be a massfit observer (e.g. massfit.BOLD); got "
+                f"{describe(observer)}."
+            )
+        drive = jax.eval_shape(lambda s, o=observer: o.drive_of(s, node.variables), state0)
+        if drive.shape != (n,):
+            raise ValueError(
+                f"`observers[{name!r}]`: its drive must give one value per region, shape "
+                f"({n},); it gives shape {drive.shape}."
+            )
+    return dict(observers)
 
 
 def solver_interpolates(solver) -> bool:

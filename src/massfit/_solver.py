@@ -24,6 +24,7 @@ from ._coupling import AbstractSummedCoupling
 from ._history import History, StageReads
 from ._network import Network
 from ._noise import AbstractWhiteNoise, OrnsteinUhlenbeckNoise
+from .observation._base import AbstractObserver, advance, ObserverCarry
 
 
 class NetworkTerm(diffrax.AbstractTerm):
@@ -40,6 +41,32 @@ class NetworkTerm(diffrax.AbstractTerm):
     reads: dict[float, StageReads]
     current: Bool[Array, "N N"] | None
     block: int = eqx.field(static=True)
+    #: Observers advanced inside the solver step (`simulate(observers=...)`), by name.
+    observers: dict[str, AbstractObserver] = eqx.field(default_factory=dict)
+    #: The absolute step at which the run (and its observers' step count) starts.
+    start: Int[Array, ""] | int = 0
+    #: `dt` as the Python number the observers are given (as post hoc).
+    dt_ms: float = eqx.field(static=True, default=1.0)
+
+    def observe(self, observed: dict, states: Float[Array, "K V N"], first: Int[Array, ""], count):
+        """Advance every observer over the first `count` sub-steps of a block, sub-step `q`
+        being the run's step `first + q` (from 1) with state `states[q]`."""
+        if not observed:
+            return observed
+        variables = self.network.node.variables
+        dt = self.dt_ms
+        out = {}
+        for name, carry in observed.items():
+            observer = self.observers[name]
+            for q in range(states.shape[0]):
+                x = observer.drive_of(states[q], variables)
+                valid = q < count
+                # A step past the end of a short last block never matches a sample step.
+                new = advance(observer, carry, jnp.where(valid, first + q, -1), x, dt)
+                kept = jax.tree.map(lambda a, b: jnp.where(valid, a, b), new.state, carry.state)
+                carry = ObserverCarry(kept, new.samples, new.count, carry.steps)
+            out[name] = carry
+        return out
 
     def vf(self, t, y, args):
         state, eta = y
@@ -218,6 +245,7 @@ class DelaySolverState(eqx.Module):
 
     history: History
     divergence: Divergence
+    observed: dict[str, ObserverCarry] = eqx.field(default_factory=dict)
 
 
 class AbstractDelaySolver(diffrax.AbstractSolver):
@@ -257,9 +285,12 @@ class AbstractDelaySolver(diffrax.AbstractSolver):
             raise ValueError(f"`max_block` must be an integer >= 1; got {self.max_block!r}.")
 
     def init(self, terms, t0, t1, y0, args) -> DelaySolverState:
-        history = self.init_history(args)
+        # `args`: the delay history, or (history, observer carries) from `simulate`.
+        history, observed = args if isinstance(args, tuple) else (args, {})
+        history = self.init_history(history)
         # A non-finite start counts as a divergence at the start time.
-        return DelaySolverState(history, Divergence.check(y0[0][None], history.step))
+        divergence = Divergence.check(y0[0][None], history.step)
+        return DelaySolverState(history, divergence, observed)
 
     def init_history(self, history: History) -> History:
         if not self.hermite:
@@ -281,6 +312,8 @@ class AbstractDelaySolver(diffrax.AbstractSolver):
         # the whole run bit for bit).
         count = jnp.round(t1 - t0).astype(history.step.dtype)
         divergence = divergence.then(Divergence.check(states, history.step + 1, count))
+        first = history.step - terms.start + 1
+        observed = terms.observe(solver_state.observed, states, first, count)
         cidx = jnp.array(terms.network.coupled_index)
         history = eqx.tree_at(lambda h: h.noise, history, etas[count - 1])
         if slopes is not None:
@@ -288,7 +321,7 @@ class AbstractDelaySolver(diffrax.AbstractSolver):
         history = history.push(jnp.moveaxis(states[:, cidx], 0, -1), count)
         y1 = (states[count - 1], etas[count - 1])
         dense = dict(y0=y0, ys=(states, etas))
-        state = DelaySolverState(history, divergence)
+        state = DelaySolverState(history, divergence, observed)
         return y1, None, dense, state, diffrax.RESULTS.successful
 
     @abc.abstractmethod

@@ -289,11 +289,14 @@ def advance(
     if n_samples == 0:
         return eqx.tree_at(lambda c: c.state, carry, state)
     index = jnp.minimum(carry.count, n_samples - 1)
-    is_sample = (carry.count < n_samples) & (jnp.asarray(step) == carry.steps[index])
-
-    def take(state, samples):
-        samples = samples.at[index].set(observer.readout(state).astype(samples.dtype))
-        return observer.after_sample(state), samples
-
-    state, samples = jax.lax.cond(is_sample, take, lambda s, b: (s, b), state, carry.samples)
+    step = jnp.asarray(step).astype(carry.steps.dtype)
+    is_sample = (carry.count < n_samples) & (step == carry.steps[index])
+    # Written without `lax.cond`: under `vmap` a cond becomes a select of both branches,
+    # which would copy the whole sample buffer every step. Here only row `index` is
+    # rewritten (with itself when this is not a sample step).
+    sample = observer.readout(state).astype(carry.samples.dtype)
+    samples = carry.samples.at[index].set(jnp.where(is_sample, sample, carry.samples[index]))
+    reset = observer.after_sample(state)
+    if reset is not state:
+        state = jax.tree.map(lambda a, b: jnp.where(is_sample, a, b), reset, state)
     return ObserverCarry(state, samples, carry.count + is_sample.astype(jnp.int32), carry.steps)
