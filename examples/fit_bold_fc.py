@@ -41,9 +41,10 @@ def network(k):
 
 
 def record(net, key):
-    """The band-passed BOLD signal, (time, regions), of one run."""
-    traj = massfit.simulate(net, duration=DURATION, dt=DT, key=key)
-    signal = bold(traj, dt=DT)[SKIP:]
+    """The band-passed BOLD signal, (time, regions), of one run. The hemodynamics advance
+    inside the solver; only the BOLD samples are kept, never the neural trace."""
+    traj = massfit.simulate(net, duration=DURATION, dt=DT, key=key, observers={"bold": bold})
+    signal = traj.observed["bold"][SKIP:]
     return metrics.bandpass(signal, dt=TR, low=0.01, high=0.1)
 
 
