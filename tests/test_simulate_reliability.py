@@ -1,6 +1,7 @@
 """simulate() reliability: divergence recorded under jit/vmap, continuing a run, delay bounds
 from a Bounded speed, and bad input named up front."""
 
+import warnings
 from typing import ClassVar
 
 import equinox as eqx
@@ -10,6 +11,7 @@ import jax.random as jr
 import numpy as np
 import pytest
 
+import massfit
 import massfit as mf
 
 
@@ -300,3 +302,60 @@ def test_missing_key_and_key_under_jit():
     keys = jr.split(jr.key(0), 2)
     ys = jax.vmap(lambda s: mf.simulate(net, duration=1.0, dt=0.1, key=s).ys)(keys)
     assert not np.array_equal(ys[0], ys[1])
+
+
+# --- the speed traps: a silent zero gradient, a silent block of one step ------------------
+
+
+def _delayed_pair(speed=5.0, **kw):
+    weights = np.array([[0.0, 1.0], [0.6, 0.0]])
+    conn = massfit.Connectome(weights, np.array([[0.0, 12.0], [12.0, 0.0]]))
+    return massfit.Network(massfit.Hopf(a=-0.05, x0=0.4, y0=0.0), conn, k=0.5, speed=speed, **kw)
+
+
+def _x_sum(net, solver):
+    return jnp.sum(massfit.simulate(net, duration=60.0, dt=0.2, solver=solver)["x"] ** 2)
+
+
+def test_speed_gradient_through_whole_step_lags_raises_not_zero():
+    net = _delayed_pair(speed=massfit.Bounded(5.0, 2.0, 8.0))
+
+    def loss(speed, solver=massfit.Heun()):
+        return _x_sum(eqx.tree_at(lambda n: n.speed, net, speed), solver)
+
+    for transform in (jax.grad, lambda f: jax.jit(jax.grad(f)), jax.jacfwd):
+        with pytest.raises(ValueError, match="`speed`.*interpolate_delays=True"):
+            transform(loss)(5.0)
+
+
+@pytest.mark.slow
+def test_speed_gradient_with_exact_reads_and_other_derivatives_untouched():
+    net = _delayed_pair(speed=massfit.Bounded(5.0, 2.0, 8.0))
+
+    def loss(speed, solver=massfit.Heun()):
+        return _x_sum(eqx.tree_at(lambda n: n.speed, net, speed), solver)
+
+    # exact reads give the real derivative (away from a delay on the step grid, where
+    # linear reads have a kink: 12 mm / 5.3 mm/ms is 11.3 steps)
+    exact = massfit.Heun(interpolate_delays=True)
+    grad = jax.grad(lambda v: loss(v, exact))(5.3)
+    h = 1e-5
+    fd = (loss(5.3 + h, exact) - loss(5.3 - h, exact)) / (2 * h)
+    assert grad == pytest.approx(fd, rel=1e-5) and abs(grad) > 0
+    # what is not differentiated with respect to speed is untouched: d/dk, and vmap over speed
+    dk = jax.grad(lambda k: _x_sum(eqx.tree_at(lambda n: n.k, net, k), massfit.Heun()))(0.5)
+    assert jnp.isfinite(dk) and dk != 0
+    swept = jax.vmap(loss)(jnp.array([4.5, 5.0]))
+    assert swept[1] == pytest.approx(float(loss(5.0)), rel=1e-12)
+
+
+def test_unbounded_speed_constraint_warns_that_blocks_drop_to_one_step():
+    net = _delayed_pair(speed=massfit.Positive(5.0), max_delay=12.0 / 2.0)
+    with pytest.warns(UserWarning, match="min_delay is 0.*one dt at a time.*Bounded"):
+        slow = massfit.simulate(net, duration=20.0, dt=0.2)
+    bounded = _delayed_pair(speed=massfit.Bounded(5.0, 2.0, 8.0))
+    assert bounded.min_delay == pytest.approx(12.0 / 8.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fast = massfit.simulate(bounded, duration=20.0, dt=0.2)
+    np.testing.assert_allclose(fast["x"], slow["x"], rtol=1e-12, atol=1e-14)

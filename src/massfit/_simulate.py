@@ -285,6 +285,16 @@ def simulate(
 
     if isinstance(solver, AbstractDelaySolver):
         block = _block_size(solver, network.min_delay / dt)
+        if network.min_delay == 0 and network.max_delay > 0 and solver.max_block > 1:
+            warnings.warn(
+                "Network.min_delay is 0 (the speed or lengths were traced or constrained "
+                "without an upper speed bound when the network was built), so the solver "
+                "steps one dt at a time instead of in blocks of up to "
+                f"{solver.max_block} steps, which is several times slower. Give "
+                "speed=massfit.Bounded(v, lower, upper) or Network(..., min_delay=...) (the "
+                "shortest delay the run will have).",
+                stacklevel=2,
+            )
         reads = {
             theta: _stage_reads(lam, theta, interpolate, solver.hermite)
             for theta in solver.stage_times
@@ -532,10 +542,35 @@ def _block_size(solver, shortest: float) -> int:
     return max(1, min(solver.max_block, fits - solver.block_margin))
 
 
+@jax.custom_jvp
+def _whole_step_lags(delays):
+    """The delays (in steps) rounded to whole steps, for integer-lag reads. Their derivative
+    is zero, so a gradient with respect to `speed` or the lengths through them would be a
+    silent zero: differentiating them raises instead."""
+    return jnp.round(delays)
+
+
+def _whole_step_lags_jvp(primals, tangents):
+    (delays,), (tangent,) = primals, tangents
+    if not isinstance(tangent, jax.custom_derivatives.SymbolicZero):
+        raise ValueError(
+            "differentiating with respect to `speed` (or the tract lengths) through delays "
+            "rounded to whole steps: that derivative is zero, not the real one. Read delays "
+            "exactly with solver=massfit.Heun(interpolate_delays=True) (or Euler/RK4), or "
+            "leave speed and lengths out of what is differentiated (e.g. fit(..., "
+            "trainable=...) without them; eqx.filter_grad over a whole network includes them)."
+        )
+    lags = jnp.round(delays)
+    return lags, jnp.zeros_like(lags)
+
+
+_whole_step_lags.defjvp(_whole_step_lags_jvp, symbolic_zeros=True)
+
+
 def _check_delays(network, interpolate, delays, weights, dt):
     """Check the delays (in steps) against the network's bounds and `dt`; return them and
     the delays the solver reads (rounded to whole steps unless interpolating)."""
-    lam = delays if interpolate else jnp.round(delays)
+    lam = delays if interpolate else _whole_step_lags(delays)
     on = weights != 0
     limit = network.max_delay / dt * (1 + 1e-5) + 1e-6
     too_long = jnp.any(on & (delays > limit))
@@ -587,7 +622,7 @@ def _check_delays(network, interpolate, delays, weights, dt):
         delays = eqx.error_if(
             delays, within_step, "a non-zero delay is shorter than dt: reduce dt"
         )
-        lam = delays if interpolate else jnp.round(delays)
+        lam = delays if interpolate else _whole_step_lags(delays)
     return delays, lam
 
 
