@@ -1,6 +1,10 @@
+from typing import ClassVar
+
 import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
+
+import massfit as mf
 
 
 def tree_allclose(x, y, *, rtol=1e-5, atol=1e-8):
@@ -24,3 +28,22 @@ def flipped(data: bytes, at: int, n: int = 4, bits: int = 0xFF) -> bytes:
     out = bytearray(data)
     out[at : at + n] = bytes(b ^ bits for b in out[at : at + n])
     return bytes(out)
+
+
+class Blowup(mf.AbstractNodeModel):
+    """x' = x^2 (+ input): from x0 > 0 it reaches infinity at t = 1 / x0 ms; x0 = 0 stays 0."""
+
+    x0: float = 1.0
+    variables: ClassVar = ("x",)
+    coupled_variables: ClassVar = ("x",)
+
+    def vector_field(self, t, state, inputs):
+        return state**2 + inputs
+
+    def initial_state(self, n_regions):
+        return jnp.full((1, n_regions), self.x0)
+
+
+def isolated(node, n, noise=None):
+    """`n` uncoupled copies of `node` (no connections, k = 0)."""
+    return mf.Network(node, mf.Connectome(np.zeros((n, n))), k=0.0, noise=noise)

@@ -11,6 +11,8 @@ import pytest
 import massfit as mf
 from massfit._models import param
 
+from .helpers import Blowup, isolated
+
 
 class Linear1(mf.AbstractNodeModel):
     """x' = -gamma x + input."""
@@ -27,27 +29,14 @@ class Linear1(mf.AbstractNodeModel):
         return jnp.full((1, n_regions), self.x0)
 
 
-class Blowup(mf.AbstractNodeModel):
-    """x' = x^2 from x = 1: reaches infinity at t = 1 ms."""
-
-    variables: ClassVar = ("x",)
-    coupled_variables: ClassVar = ("x",)
-
-    def vector_field(self, t, state, inputs):
-        return state**2 + inputs
-
-    def initial_state(self, n_regions):
-        return jnp.ones((1, n_regions))
 
 
-def _isolated(node, n, noise=None):
-    return mf.Network(node, mf.Connectome(np.zeros((n, n))), k=0.0, noise=noise)
 
 
 @pytest.mark.parametrize("dt", [0.1, 0.025])
 def test_additive_noise_stationary_variance(dt, getkey):
     gamma, sigma = 0.5, 0.3
-    net = _isolated(Linear1(gamma=gamma), 32, mf.AdditiveNoise(sigma))
+    net = isolated(Linear1(gamma=gamma), 32, mf.AdditiveNoise(sigma))
     traj = mf.simulate(net, duration=2000.0, dt=dt, key=getkey(), transient=20.0, save_every=0.5)
     var = float(jnp.var(traj["x"]))
     assert var == pytest.approx(sigma**2 / (2 * gamma), rel=0.05)
@@ -55,7 +44,7 @@ def test_additive_noise_stationary_variance(dt, getkey):
 
 def test_noise_does_not_depend_on_dt_brainmass_defect(getkey):
     # brainmass adds white noise without sqrt(dt): its variance scales with dt. Ours doesn't.
-    net = _isolated(Linear1(gamma=1.0), 32, mf.AdditiveNoise(0.2))
+    net = isolated(Linear1(gamma=1.0), 32, mf.AdditiveNoise(0.2))
     key = getkey()
     v = [
         float(
@@ -74,7 +63,7 @@ def test_multiplicative_noise_mean_and_second_moment(getkey):
     # Ito geometric Brownian motion dX = sigma X dW: E[X] = x0, E[X^2] = x0^2 exp(sigma^2 t).
     # (Read as Stratonovich it would give E[X] = exp(sigma^2 t / 2) = 1.051: 7 sd away.)
     sigma, t_end, n = 0.1, 10.0, 2000
-    net = _isolated(Linear1(gamma=0.0, x0=1.0), n, mf.MultiplicativeNoise(sigma))
+    net = isolated(Linear1(gamma=0.0, x0=1.0), n, mf.MultiplicativeNoise(sigma))
     x = mf.simulate(net, duration=t_end, dt=0.05, key=getkey(), save_every=t_end)["x"][-1]
     var = sigma**2 * t_end
     assert float(jnp.mean(x)) == pytest.approx(1.0, abs=4 * np.sqrt(np.expm1(var) / n))
@@ -85,7 +74,7 @@ def test_multiplicative_noise_mean_and_second_moment(getkey):
 def test_ou_noise_variance_and_correlation_time(getkey):
     # With x' = eta and Euler, x_{n+1} - x_n = dt * eta_n exactly: read eta off x.
     sigma, tau, dt = 0.4, 5.0, 0.1
-    net = _isolated(Linear1(gamma=0.0), 16, mf.OrnsteinUhlenbeckNoise(sigma, tau))
+    net = isolated(Linear1(gamma=0.0), 16, mf.OrnsteinUhlenbeckNoise(sigma, tau))
     x = np.asarray(mf.simulate(net, duration=3000.0, dt=dt, key=getkey(), solver=mf.Euler())["x"])
     eta = np.diff(x, axis=0) / dt
     assert eta.var() == pytest.approx(sigma**2, rel=0.06)
@@ -97,7 +86,7 @@ def test_ou_noise_variance_and_correlation_time(getkey):
 def test_ou_input_noise_drives_linear_node(getkey):
     # x' = -gamma x + eta, eta OU(sigma, tau): Var x = sigma^2 / (gamma (gamma + 1/tau)).
     gamma, sigma, tau = 0.5, 0.3, 2.0
-    net = _isolated(Linear1(gamma=gamma), 32, mf.OrnsteinUhlenbeckNoise(sigma, tau))
+    net = isolated(Linear1(gamma=gamma), 32, mf.OrnsteinUhlenbeckNoise(sigma, tau))
     x = mf.simulate(net, duration=2000.0, dt=0.1, key=getkey(), transient=20.0, save_every=0.5)["x"]
     assert float(jnp.var(x)) == pytest.approx(sigma**2 / (gamma * (gamma + 1 / tau)), rel=0.06)
 
@@ -148,7 +137,7 @@ def test_noiseless_hopf_oscillates_at_analytic_amplitude_and_frequency():
     # brainmass's HopfStep starts at its fixed point, so a noiseless run is zero. Ours
     # starts off it and settles on the limit cycle: amplitude sqrt(a / beta), frequency omega.
     a, beta, omega = np.array([0.25, 1.0, 0.5]), np.array([1.0, 1.0, 2.0]), 2 * np.pi * 0.02
-    net = _isolated(mf.Hopf(a=a, beta=beta, omega=omega), 3)
+    net = isolated(mf.Hopf(a=a, beta=beta, omega=omega), 3)
     traj = mf.simulate(net, duration=400.0, dt=0.05, transient=200.0, solver=mf.RK4())
     x, y = np.asarray(traj["x"]), np.asarray(traj["y"])
     np.testing.assert_allclose(np.sqrt(x**2 + y**2).mean(0), np.sqrt(a / beta), rtol=1e-4)
@@ -158,7 +147,7 @@ def test_noiseless_hopf_oscillates_at_analytic_amplitude_and_frequency():
 
 
 def test_saving_options():
-    net = _isolated(mf.Hopf(), 2)
+    net = isolated(mf.Hopf(), 2)
     traj = mf.simulate(net, duration=10.0, dt=0.1, transient=4.0, save_every=0.5, variables="x")
     np.testing.assert_allclose(traj.ts, 4.5 + 0.5 * np.arange(12))
     assert traj.ys.shape == (12, 1, 2) and traj.variables == ("x",)
@@ -171,7 +160,7 @@ def test_saving_options():
 
 
 def test_external_inputs_array_and_function():
-    net = _isolated(Linear1(gamma=0.0), 2)
+    net = isolated(Linear1(gamma=0.0), 2)
     # Constant drive 0.5 into region 1 for 10 ms, as an array and as a function.
     drive = np.zeros((100, 2))
     drive[:, 1] = 0.5
@@ -187,7 +176,7 @@ def test_external_inputs_array_and_function():
 def test_plain_diffrax_solver_for_delay_free_network():
     import diffrax
 
-    net = _isolated(mf.Hopf(a=0.25), 2)
+    net = isolated(mf.Hopf(a=0.25), 2)
     adaptive = mf.simulate(net, duration=50.0, dt=0.1, solver=diffrax.Tsit5())
     ours = mf.simulate(net, duration=50.0, dt=0.1, solver=mf.RK4())
     np.testing.assert_allclose(adaptive.ys, ours.ys, atol=1e-6)
@@ -251,7 +240,7 @@ def test_dt_longer_than_shortest_delay_warns():
 
 
 def test_divergence_reports_time_and_region():
-    net = _isolated(Blowup(), 2)
+    net = isolated(Blowup(), 2)
     with pytest.raises(FloatingPointError, match=r"t = 1\.\d+ ms in region 0"):
         mf.simulate(net, duration=3.0, dt=0.01)
 

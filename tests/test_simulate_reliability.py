@@ -2,7 +2,6 @@
 from a Bounded speed, and bad input named up front."""
 
 import warnings
-from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -11,21 +10,9 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-import massfit
 import massfit as mf
 
-
-class Blowup(mf.AbstractNodeModel):
-    """x' = x^2: from x0 > 0 it reaches infinity at t = 1 / x0 ms; x0 = 0 stays at 0."""
-
-    variables: ClassVar = ("x",)
-    coupled_variables: ClassVar = ("x",)
-
-    def vector_field(self, t, state, inputs):
-        return state**2 + inputs
-
-    def initial_state(self, n_regions):
-        return jnp.zeros((1, n_regions))
+from .helpers import Blowup, isolated
 
 
 # A traced check (`eqx.error_if`) raises this inside `jax.jit` (`EquinoxRuntimeError` with
@@ -33,8 +20,6 @@ class Blowup(mf.AbstractNodeModel):
 RUNTIME_ERRORS = (eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError)
 
 
-def _isolated(node, n, noise=None):
-    return mf.Network(node, mf.Connectome(np.zeros((n, n))), k=0.0, noise=noise)
 
 
 def _numpy_heun_blowup(x0: np.ndarray, dt: float, n_steps: int):
@@ -56,7 +41,7 @@ X0 = np.array([[0.4, 1.0, 0.0]])  # region 1 blows up first (t ~ 1 ms), region 0
 
 
 def _blowup_run(x0, check_finite=None):
-    net = _isolated(Blowup(), 3)
+    net = isolated(Blowup(), 3)
     return mf.simulate(
         net, duration=DURATION, dt=DT, initial_state=x0, check_finite=check_finite
     )
@@ -87,7 +72,7 @@ def test_divergence_recorded_plain_jit_and_vmap():
 
 def test_divergence_found_in_unsaved_steps():
     step, _ = _numpy_heun_blowup(X0[0], DT, round(DURATION / DT))
-    net = _isolated(Blowup(), 3)
+    net = isolated(Blowup(), 3)
     traj = mf.simulate(
         net, duration=DURATION, dt=DT, initial_state=X0, save_every=1.5, check_finite=False
     )
@@ -120,7 +105,7 @@ def test_non_finite_start_under_jit_is_a_divergence_at_t0():
 def test_plain_diffrax_solver_records_divergence():
     import diffrax
 
-    net = _isolated(Blowup(), 3)
+    net = isolated(Blowup(), 3)
     traj = mf.simulate(
         net, duration=DURATION, dt=DT, initial_state=X0, solver=diffrax.Euler(),
         check_finite=False,
@@ -309,18 +294,18 @@ def test_missing_key_and_key_under_jit():
 
 def _delayed_pair(speed=5.0, **kw):
     weights = np.array([[0.0, 1.0], [0.6, 0.0]])
-    conn = massfit.Connectome(weights, np.array([[0.0, 12.0], [12.0, 0.0]]))
-    return massfit.Network(massfit.Hopf(a=-0.05, x0=0.4, y0=0.0), conn, k=0.5, speed=speed, **kw)
+    conn = mf.Connectome(weights, np.array([[0.0, 12.0], [12.0, 0.0]]))
+    return mf.Network(mf.Hopf(a=-0.05, x0=0.4, y0=0.0), conn, k=0.5, speed=speed, **kw)
 
 
 def _x_sum(net, solver):
-    return jnp.sum(massfit.simulate(net, duration=60.0, dt=0.2, solver=solver)["x"] ** 2)
+    return jnp.sum(mf.simulate(net, duration=60.0, dt=0.2, solver=solver)["x"] ** 2)
 
 
 def test_speed_gradient_through_whole_step_lags_raises_not_zero():
-    net = _delayed_pair(speed=massfit.Bounded(5.0, 2.0, 8.0))
+    net = _delayed_pair(speed=mf.Bounded(5.0, 2.0, 8.0))
 
-    def loss(speed, solver=massfit.Heun()):
+    def loss(speed, solver=mf.Heun()):
         return _x_sum(eqx.tree_at(lambda n: n.speed, net, speed), solver)
 
     for transform in (jax.grad, lambda f: jax.jit(jax.grad(f)), jax.jacfwd):
@@ -330,32 +315,32 @@ def test_speed_gradient_through_whole_step_lags_raises_not_zero():
 
 @pytest.mark.slow
 def test_speed_gradient_with_exact_reads_and_other_derivatives_untouched():
-    net = _delayed_pair(speed=massfit.Bounded(5.0, 2.0, 8.0))
+    net = _delayed_pair(speed=mf.Bounded(5.0, 2.0, 8.0))
 
-    def loss(speed, solver=massfit.Heun()):
+    def loss(speed, solver=mf.Heun()):
         return _x_sum(eqx.tree_at(lambda n: n.speed, net, speed), solver)
 
     # exact reads give the real derivative (away from a delay on the step grid, where
     # linear reads have a kink: 12 mm / 5.3 mm/ms is 11.3 steps)
-    exact = massfit.Heun(interpolate_delays=True)
+    exact = mf.Heun(interpolate_delays=True)
     grad = jax.grad(lambda v: loss(v, exact))(5.3)
     h = 1e-5
     fd = (loss(5.3 + h, exact) - loss(5.3 - h, exact)) / (2 * h)
     assert grad == pytest.approx(fd, rel=1e-5) and abs(grad) > 0
     # what is not differentiated with respect to speed is untouched: d/dk, and vmap over speed
-    dk = jax.grad(lambda k: _x_sum(eqx.tree_at(lambda n: n.k, net, k), massfit.Heun()))(0.5)
+    dk = jax.grad(lambda k: _x_sum(eqx.tree_at(lambda n: n.k, net, k), mf.Heun()))(0.5)
     assert jnp.isfinite(dk) and dk != 0
     swept = jax.vmap(loss)(jnp.array([4.5, 5.0]))
     assert swept[1] == pytest.approx(float(loss(5.0)), rel=1e-12)
 
 
 def test_unbounded_speed_constraint_warns_that_blocks_drop_to_one_step():
-    net = _delayed_pair(speed=massfit.Positive(5.0), max_delay=12.0 / 2.0)
+    net = _delayed_pair(speed=mf.Positive(5.0), max_delay=12.0 / 2.0)
     with pytest.warns(UserWarning, match="min_delay is 0.*one dt at a time.*Bounded"):
-        slow = massfit.simulate(net, duration=20.0, dt=0.2)
-    bounded = _delayed_pair(speed=massfit.Bounded(5.0, 2.0, 8.0))
+        slow = mf.simulate(net, duration=20.0, dt=0.2)
+    bounded = _delayed_pair(speed=mf.Bounded(5.0, 2.0, 8.0))
     assert bounded.min_delay == pytest.approx(12.0 / 8.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fast = massfit.simulate(bounded, duration=20.0, dt=0.2)
+        fast = mf.simulate(bounded, duration=20.0, dt=0.2)
     np.testing.assert_allclose(fast["x"], slow["x"], rtol=1e-12, atol=1e-14)

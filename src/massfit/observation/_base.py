@@ -25,36 +25,32 @@ from .._errors import describe, is_concrete
 Drive: TypeAlias = Any
 
 
-def as_period(value) -> float:
-    """`value` as a positive, finite Python float (ms), or an error naming `period`."""
+def _positive_ms(name: str, value, role: str) -> float:
+    """`value` as a positive, finite Python float (ms), or an error naming `name`."""
     if isinstance(value, bool | np.bool_) or not is_concrete(value):
         raise TypeError(
-            "`period` must be a concrete number of ms (it fixes when samples are taken); got "
-            f"{describe(value)}."
+            f"`{name}` must be a concrete number of ms ({role}); got {describe(value)}."
         )
     try:
-        period = float(value)
+        number = float(value)
     except (TypeError, ValueError) as error:
-        raise TypeError(f"`period` must be a number of ms; got {describe(value)}.") from error
-    if not (math.isfinite(period) and period > 0):
-        raise ValueError(f"`period` must be a positive, finite number of ms; got {period}.")
-    return period
+        raise TypeError(f"`{name}` must be a number of ms; got {describe(value)}.") from error
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"`{name}` must be a positive, finite number of ms; got {number}.")
+    return number
+
+
+def as_period(value) -> float:
+    """`value` as a positive, finite Python float (ms), or an error naming `period`."""
+    return _positive_ms("period", value, "it fixes when samples are taken")
 
 
 def check_dt(dt: Any) -> float:
     """`dt` as a positive, finite Python float (ms), or an error naming `dt`."""
-    if isinstance(dt, bool | np.bool_) or not is_concrete(dt):
-        raise TypeError(
-            "`dt` must be a concrete number of ms (a Python float; under `jax.jit` pass it as "
-            f"a static argument): it fixes which steps are sampled. Got {describe(dt)}."
-        )
-    try:
-        value = float(dt)
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"`dt` must be a number of ms; got {describe(dt)}.") from error
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"`dt` must be a positive, finite step in ms; got {value}.")
-    return value
+    return _positive_ms(
+        "dt", dt, "a Python float; under `jax.jit` pass it as a static argument: it fixes "
+        "which steps are sampled"
+    )
 
 
 def sample_steps(period: float, dt: float, n_steps: int) -> np.ndarray:
