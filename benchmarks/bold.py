@@ -19,6 +19,8 @@ minutes) and additive noise sigma = 0.01, observed by `massfit.BOLD(period=720.0
   mode (default adjoint) and forward mode (`diffrax.ForwardMode()` + `jax.jacfwd`), as
   multiples of a forward pass (the loss) in the same run, and their temp memory; goals
   <= 3x and <= 200 MB.
+- `neural`: the simulation alone (no observer, x saved once per second), to split the online time
+  into simulation and hemodynamics.
 
     python benchmarks/bold.py              # 10 min of BOLD, 5 min for the gradient
     python benchmarks/bold.py --quick      # 1 min and 30 s
@@ -40,7 +42,7 @@ TR = 720.0  # ms
 A_BOLD = -0.05  # 1/ms: a stable focus, driven by the noise
 SKIP = 10  # BOLD samples (7.2 s) left out of the FC: the hemodynamics settle from rest
 GRAD_TARGETS = (3.0, 200.0)  # multiple of a forward pass, MB
-VARIANTS = ("online", "posthoc", "loss", "reverse", "jacfwd")
+VARIANTS = ("online", "posthoc", "neural", "loss", "reverse", "jacfwd")
 
 
 def maxrss_mb(usage) -> float:
@@ -67,8 +69,12 @@ def child(variant: str, minutes: float, grad_minutes: float, out: str) -> None:
 
     def bold(n, minutes, adjoint=None):
         traj = massfit.simulate(
-            n, duration=minutes * 60_000.0, dt=c.DT, key=key,
-            observers={"bold": observer}, adjoint=adjoint,
+            n,
+            duration=minutes * 60_000.0,
+            dt=c.DT,
+            key=key,
+            observers={"bold": observer},
+            adjoint=adjoint,
         )
         return traj.observed["bold"]
 
@@ -85,6 +91,15 @@ def child(variant: str, minutes: float, grad_minutes: float, out: str) -> None:
                 net, duration=minutes * 60_000.0, dt=c.DT, key=key, variables="x"
             )
             return observer(traj, dt=c.DT)
+
+        args = ()
+    elif variant == "neural":
+        # The simulation alone: no observer, x saved once per second (what the BOLD adds).
+        def fn():
+            traj = massfit.simulate(
+                net, duration=minutes * 60_000.0, dt=c.DT, key=key, variables="x", save_every=1000.0
+            )
+            return traj["x"]
 
         args = ()
     else:
@@ -116,7 +131,7 @@ def child(variant: str, minutes: float, grad_minutes: float, out: str) -> None:
     start = time.perf_counter()
     value = jax.block_until_ready(exe(*args))
     result["wall_s"] = time.perf_counter() - start
-    if variant in ("online", "posthoc"):
+    if variant in ("online", "posthoc", "neural"):
         value = np.asarray(value)
         np.save(os.path.join(out, f"{variant}.npy"), value)
         result["shape"] = list(value.shape)
@@ -131,8 +146,16 @@ def child(variant: str, minutes: float, grad_minutes: float, out: str) -> None:
 def run_variant(variant: str, args, out: str) -> dict:
     """`variant` in a fresh Python process; its result with the process's peak RSS."""
     cmd = [
-        sys.executable, os.path.abspath(__file__), "--child", variant,
-        "--minutes", str(args.minutes), "--grad-minutes", str(args.grad_minutes), "--out", out,
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child",
+        variant,
+        "--minutes",
+        str(args.minutes),
+        "--grad-minutes",
+        str(args.grad_minutes),
+        "--out",
+        out,
     ]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
@@ -151,8 +174,9 @@ def run_variant(variant: str, args, out: str) -> dict:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="minutes of BOLD")
-    parser.add_argument("--grad-minutes", type=float, default=5.0,
-                        help="minutes of BOLD for the gradient")
+    parser.add_argument(
+        "--grad-minutes", type=float, default=5.0, help="minutes of BOLD for the gradient"
+    )
     parser.add_argument("--quick", action="store_true", help="1 min of BOLD, 30 s gradient")
     parser.add_argument("--only", choices=VARIANTS, nargs="+", default=VARIANTS)
     parser.add_argument("--child", choices=VARIANTS, help=argparse.SUPPRESS)
@@ -165,17 +189,23 @@ def main():
         return
 
     print(c.machine(), flush=True)
-    print(f"N = {c.N_REGIONS}, Hopf a = {A_BOLD} /ms, sigma = {c.SIGMA}, k = {c.K}, "
-          f"dt = {c.DT} ms, float32; BOLD(period={TR}, drive='x'); "
-          f"{args.minutes:g} min of BOLD ({c.n_steps(args.minutes * 60)} steps), gradient "
-          f"through {args.grad_minutes:g} min", flush=True)
+    print(
+        f"N = {c.N_REGIONS}, Hopf a = {A_BOLD} /ms, sigma = {c.SIGMA}, k = {c.K}, "
+        f"dt = {c.DT} ms, float32; BOLD(period={TR}, drive='x'); "
+        f"{args.minutes:g} min of BOLD ({c.n_steps(args.minutes * 60)} steps), gradient "
+        f"through {args.grad_minutes:g} min",
+        flush=True,
+    )
     if "reverse" in args.only or "jacfwd" in args.only:
         args.only = tuple(v for v in VARIANTS if v in args.only or v == "loss")
-    header = (f"{'variant':<30} {'compile s':>9} {'wall s':>8} {'temp MB':>9} {'out MB':>8} "
-              f"{'RSS setup':>9} {'RSS compiled':>12} {'RSS peak MB':>11} {'value':>11}")
+    header = (
+        f"{'variant':<30} {'compile s':>9} {'wall s':>8} {'temp MB':>9} {'out MB':>8} "
+        f"{'RSS setup':>9} {'RSS compiled':>12} {'RSS peak MB':>11} {'value':>11}"
+    )
     names = {
         "online": f"{args.minutes:g} min BOLD, online",
         "posthoc": f"{args.minutes:g} min BOLD, post hoc",
+        "neural": f"{args.minutes:g} min, no BOLD, x per s",
         "loss": f"FC loss, {args.grad_minutes:g} min (forward)",
         "reverse": "d/dk reverse (default adjoint)",
         "jacfwd": "d/dk forward (ForwardMode+jacfwd)",
@@ -189,41 +219,60 @@ def main():
                 continue
             r = results[variant] = run_variant(variant, args, out)
             value = f"{r['value']:.5g}" if "value" in r else ""
-            print(f"{names[variant]:<30} {r['compile_s']:>9.1f} {r['wall_s']:>8.2f} "
-                  f"{r['temp_mb']:>9.1f} {r['output_mb']:>8.2f} {r['rss_setup_mb']:>9.0f} "
-                  f"{r['rss_compiled_mb']:>12.0f} {r['rss_peak_mb']:>11.0f} {value:>11}",
-                  flush=True)
+            print(
+                f"{names[variant]:<30} {r['compile_s']:>9.1f} {r['wall_s']:>8.2f} "
+                f"{r['temp_mb']:>9.1f} {r['output_mb']:>8.2f} {r['rss_setup_mb']:>9.0f} "
+                f"{r['rss_compiled_mb']:>12.0f} {r['rss_peak_mb']:>11.0f} {value:>11}",
+                flush=True,
+            )
         print()
         if "online" in results:
             r = results["online"]
             seconds = args.minutes * 60
-            print(f"online: {r['wall_s'] / seconds:.4f} s per simulated s; BOLD {r['shape']}, "
-                  f"mean sd over regions {r['bold_sd']:.3g}")
+            print(
+                f"online: {r['wall_s'] / seconds:.4f} s per simulated s; BOLD {r['shape']}, "
+                f"mean sd over regions {r['bold_sd']:.3g}"
+            )
         if "online" in results and "posthoc" in results:
             on, post = (np.load(os.path.join(out, f"{v}.npy")) for v in ("online", "posthoc"))
             diff = float(np.max(np.abs(on - post)))
-            print(f"post hoc / online: wall {results['posthoc']['wall_s'] / r['wall_s']:.2f}x, "
-                  f"peak RSS {results['posthoc']['rss_peak_mb'] / r['rss_peak_mb']:.1f}x "
-                  f"(+{results['posthoc']['rss_peak_mb'] - r['rss_peak_mb']:.0f} MB); "
-                  f"max |online - post hoc| = {diff:.2e} (max |BOLD| {np.max(np.abs(on)):.2e}, "
-                  f"same shape: {on.shape == post.shape})")
+            print(
+                f"post hoc / online: wall {results['posthoc']['wall_s'] / r['wall_s']:.2f}x, "
+                f"peak RSS {results['posthoc']['rss_peak_mb'] / r['rss_peak_mb']:.1f}x "
+                f"(+{results['posthoc']['rss_peak_mb'] - r['rss_peak_mb']:.0f} MB); "
+                f"max |online - post hoc| = {diff:.2e} (max |BOLD| {np.max(np.abs(on)):.2e}, "
+                f"same shape: {on.shape == post.shape})"
+            )
+        if "online" in results and "neural" in results:
+            r = results["online"]
+            sim = results["neural"]["wall_s"]
+            print(
+                f"simulation alone (no observer, x saved per s): {sim:.2f} s; the online BOLD "
+                f"adds {r['wall_s'] - sim:.2f} s ({r['wall_s'] / sim:.2f}x the simulation)"
+            )
     if "loss" in results:
         lo, hi = results["loss"]["fc_target_offdiag"][0], results["loss"]["fc_target_offdiag"][2]
-        print(f"target FC (k = {c.K}) off-diagonal: min {lo:.3f}, mean "
-              f"{results['loss']['fc_target_offdiag'][1]:.3f}, max {hi:.3f}; "
-              f"loss at k = 0.5: {results['loss']['value']:.4g}")
+        print(
+            f"target FC (k = {c.K}) off-diagonal: min {lo:.3f}, mean "
+            f"{results['loss']['fc_target_offdiag'][1]:.3f}, max {hi:.3f}; "
+            f"loss at k = 0.5: {results['loss']['value']:.4g}"
+        )
         fwd = results["loss"]["wall_s"]
         for variant in ("reverse", "jacfwd"):
             if variant in results:
                 r = results[variant]
-                print(f"{names[variant]}: {r['wall_s'] / fwd:.2f}x the forward pass "
-                      f"({fwd:.2f} s), target {c.target(r['wall_s'] / fwd, GRAD_TARGETS[0])}; "
-                      f"{r['temp_mb']:.0f} MB temp, target "
-                      f"{c.target(r['temp_mb'], GRAD_TARGETS[1])} MB")
+                print(
+                    f"{names[variant]}: {r['wall_s'] / fwd:.2f}x the forward pass "
+                    f"({fwd:.2f} s), target {c.target(r['wall_s'] / fwd, GRAD_TARGETS[0])}; "
+                    f"{r['temp_mb']:.0f} MB temp, target "
+                    f"{c.target(r['temp_mb'], GRAD_TARGETS[1])} MB"
+                )
         if "reverse" in results and "jacfwd" in results:
             g_r, g_f = results["reverse"]["value"], results["jacfwd"]["value"]
-            print(f"d/dk: reverse {g_r:.6g}, forward {g_f:.6g} "
-                  f"(rel. diff {abs(g_r - g_f) / abs(g_f):.1e})")
+            print(
+                f"d/dk: reverse {g_r:.6g}, forward {g_f:.6g} "
+                f"(rel. diff {abs(g_r - g_f) / abs(g_f):.1e})"
+            )
     print(f"load after: {c.load()}")
 
 
