@@ -27,7 +27,14 @@ OBSERVERS = {
 }
 
 
-@pytest.mark.parametrize("solver", [massfit.Euler(), massfit.Heun(), massfit.RK4()])
+@pytest.mark.parametrize(
+    "solver",
+    [
+        pytest.param(massfit.Euler(), marks=pytest.mark.slow),
+        massfit.Heun(),
+        pytest.param(massfit.RK4(), marks=pytest.mark.slow),
+    ],
+)
 def test_online_equals_post_hoc(solver):
     # 1003 ms at dt 0.5: blocks of 5 steps (shortest delay 3.3 ms) and a short last block.
     net, key = _network(), jr.key(0)
@@ -78,6 +85,7 @@ def test_transient_drops_early_samples_and_trace_on_request():
     assert later.ys.shape == (70, 2, 8)  # asked for: saved every 5 ms after 250 ms
 
 
+@pytest.mark.slow
 def test_continue_from_starts_observers_again_at_rest():
     net, key = _network(), jr.key(2)
     bold = {"bold": massfit.BOLD(period=100.0, drive="x")}
@@ -92,6 +100,7 @@ def test_continue_from_starts_observers_again_at_rest():
     )
 
 
+@pytest.mark.slow
 def test_gradient_through_online_bold_matches_finite_differences():
     conn = massfit.Connectome(jnp.array([[0.0, 1.0, 0.5], [1.0, 0.0, 0.2], [0.5, 0.2, 0.0]]))
     drive = jnp.array([1.0, 0.0, -0.5])

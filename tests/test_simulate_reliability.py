@@ -129,7 +129,12 @@ def _delayed(noise=None, speed=5.0, **kwargs):
 
 @pytest.mark.parametrize(
     "solver",
-    [mf.Euler(), mf.Heun(), mf.RK4(), mf.RK4(interpolate_delays=True)],
+    [
+        pytest.param(mf.Euler(), marks=pytest.mark.slow),
+        mf.Heun(),
+        mf.RK4(),
+        pytest.param(mf.RK4(interpolate_delays=True), marks=pytest.mark.slow),
+    ],
     ids=["euler", "heun", "rk4", "rk4-interp"],
 )
 def test_continue_from_is_bit_identical(solver):
