@@ -6,12 +6,10 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from .._coupling import AbstractSummedCoupling
 from .._network import Network
-from .._noise import AbstractWhiteNoise, OrnsteinUhlenbeckNoise
+from .._noise import AbstractNoise, NoNoise
 from ..observation._base import AbstractObserver, advance, ObserverCarry
 from ._history import StageReads
 
@@ -74,17 +72,9 @@ class NetworkTerm(diffrax.AbstractTerm):
 
     def afferents(self, delayed: Float[Array, "C N N U"]):
         """What the stages of sub-steps `u = 0 ... U - 1` take from the history, stacked on
-        a leading axis: for an `AbstractSummedCoupling`, the weighted afferent sums over the
-        delayed edges, `(U, P, N)`, computed here once for the whole block; otherwise the
-        delayed samples themselves, `(U, C, N, N)`."""
-        coupling = self.network.coupling
-        if not isinstance(coupling, AbstractSummedCoupling):
-            return jnp.moveaxis(delayed, -1, 0)
-        weights = self.network.connectome.weights
-        if self.current is not None:
-            weights = jnp.where(self.current, 0, weights)
-        sums = _sum_sources(weights[:, :, None] * coupling.pre(delayed))
-        return jnp.moveaxis(sums, -1, 0)
+        a leading axis (the coupling decides what: see `AbstractCoupling.afferents`)."""
+        net = self.network
+        return net.coupling.afferents(net.connectome.weights, self.current, delayed)
 
     def stage(self, t, theta: float, state, eta, afferent):
         """The drift (per ms) at stage time `t + theta` (steps), given this stage's slice of
@@ -92,63 +82,28 @@ class NetworkTerm(diffrax.AbstractTerm):
         net = self.network
         current = state[jnp.array(net.coupled_index)]
         weights = net.connectome.weights
-        if isinstance(net.coupling, AbstractSummedCoupling):
-            summed = afferent
-            if self.current is not None:
-                now = jnp.where(self.current, weights, 0)
-                summed = summed + jnp.einsum("ij,pj->pi", now, net.coupling.pre(current))
-            coupling = net.coupling.post(net.k, weights, summed, current)
-        else:
-            delayed = afferent
-            if self.current is not None:
-                delayed = jnp.where(self.current, current[:, None, :], delayed)
-            coupling = net.coupling(net.k, weights, delayed, current)
+        coupling = net.coupling.apply(net.k, weights, self.current, afferent, current)
         inputs = self.inputs(t, theta, eta)
         return net.drift((t + theta) * self.dt, state, coupling, inputs)
 
+    @property
+    def noise(self) -> AbstractNoise:
+        """The network's noise (`NoNoise()` without)."""
+        return NoNoise() if self.network.noise is None else self.network.noise
+
     def wiener_increments(self, step, count: int, state) -> Float[Array, "K M N"] | None:
         """`dW` of the white noise for the `count` steps from absolute `step` (`None` without
-        white noise), drawn together: step `s`'s from `fold_in(fold_in(key, s), 0)`."""
-        if not isinstance(self.network.noise, AbstractWhiteNoise):
-            return None
+        white noise), drawn together."""
         shape = (len(self.network.noise_index), state.shape[1])
-
-        def draw(s):
-            return jr.normal(jr.fold_in(jr.fold_in(self.key, s), 0), shape)
-
-        steps = step + jnp.arange(count, dtype=jnp.asarray(step).dtype)
-        return (jnp.sqrt(self.dt) * jax.vmap(draw)(steps)).astype(state.dtype)
+        return self.noise.increments(self.key, step, count, self.dt, shape, state.dtype)
 
     def white_noise(self, dw: Float[Array, "M N"] | None, state) -> Float[Array, "V N"]:
         """`g(X) dW` for one step, given its `dW` (zero without white noise)."""
-        if dw is None:
-            return jnp.zeros_like(state)
-        idx = jnp.array(self.network.noise_index)
-        g = self.network.noise.diffusion(state[idx])
-        return jnp.zeros_like(state).at[idx].set(g * dw)
+        return self.noise.state_noise(dw, state, self.network.noise_index)
 
     def coloured_noise(self, step, eta):
         """Advance the Ornstein–Uhlenbeck input noise over one step."""
-        noise = self.network.noise
-        if not isinstance(noise, OrnsteinUhlenbeckNoise):
-            return eta
-        return noise.step(eta, self.dt, jr.fold_in(jr.fold_in(self.key, step), 1))
-
-
-def _sum_sources(terms: Float[Array, "P N N U"]) -> Float[Array, "P N U"]:
-    """`terms.sum(axis=2)`, by pairwise elementwise adds.
-
-    Each sub-step's sums must not depend on its position `u` in the block, or a run cut
-    into chunks would not repeat the whole run bit for bit. A contraction (`einsum`, a
-    batched mat-vec) computes some columns `u` in its vector loop and others in its
-    remainder loop, which round differently; elementwise adds round alike everywhere. They
-    also avoid XLA:CPU's slow YNNPACK reduction fusions and a transpose of the samples.
-    """
-    while terms.shape[2] > 1:
-        half = terms.shape[2] // 2
-        summed = terms[:, :, :half] + terms[:, :, half : 2 * half]
-        terms = jnp.concatenate([summed, terms[:, :, 2 * half :]], axis=2)
-    return terms[:, :, 0]
+        return self.noise.advance_input(eta, self.dt, self.key, step)
 
 
 def _network_term(terms) -> NetworkTerm:
