@@ -8,10 +8,60 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jaxtyping import Array, Bool, Float
 
 from .._errors import is_concrete
 from .._network import Network
+from ._base import AbstractDelaySolver
 from ._history import StageReads
+
+
+class Delays(eqx.Module):
+    """The delays of a run as the solve uses them (from `delays`).
+
+    - `lags`: the delays in steps as the solver reads them, `(N, N)` (rounded to whole
+        steps unless the solver interpolates).
+    - `reads`: where each stage time (in steps, within a step) reads its delayed samples.
+    - `current`: the edges that see the current state (zero delay, non-zero weight), or
+        `None` if there are none.
+    - `block`: how many steps a delay solver advances at once.
+    - `length`: how many past steps the delay history holds.
+    """
+
+    lags: Float[Array, "N N"]
+    reads: dict[float, StageReads]
+    current: Bool[Array, "N N"] | None
+    block: int = eqx.field(static=True)
+    length: int = eqx.field(static=True)
+
+
+def delays(network: Network, dt: float, solver) -> Delays:
+    """The delays of `network` at step `dt` (ms) for `solver`, checked against the network's
+    `min_delay`/`max_delay` and `dt` (raising, or under `jit` an `eqx.error_if`, with a
+    fix-it message). A plain diffrax solver reads no delays: one-step blocks, no reads."""
+    length = math.ceil(network.max_delay / dt - 1e-9) + 2
+    weights = network.connectome.weights
+    interpolate = isinstance(solver, AbstractDelaySolver) and solver.interpolate_delays
+    _, lags = _check_delays(network, interpolate, network.delays() / dt, weights, dt)
+    if not isinstance(solver, AbstractDelaySolver):
+        return Delays(lags, {}, None, 1, length)
+    block = _block_size(solver, network.min_delay / dt)
+    if network.min_delay == 0 and network.max_delay > 0 and solver.max_block > 1:
+        warnings.warn(
+            "Network.min_delay is 0 (the speed or lengths were traced or constrained "
+            "without an upper speed bound when the network was built), so the solver "
+            "steps one dt at a time instead of in blocks of up to "
+            f"{solver.max_block} steps, which is several times slower. Give "
+            "speed=massfit.Bounded(v, lower, upper) or Network(..., min_delay=...) (the "
+            "shortest delay the run will have).",
+            stacklevel=3,
+        )
+    reads = {
+        theta: _stage_reads(lags, theta, interpolate, solver.hermite)
+        for theta in solver.stage_times
+    }
+    current = _zero_delay_edges(network, lags, weights, dt)
+    return Delays(lags, reads, current, block, length)
 
 
 def _stage_reads(lam, theta: float, interpolate: bool, hermite: bool) -> StageReads:
@@ -109,7 +159,7 @@ def _check_delays(network, interpolate, delays, weights, dt):
                     f"dt = {dt} ms is larger than the shortest non-zero delay ({shortest:.4g} "
                     f"ms); delays are rounded to whole steps (largest rounding error "
                     f"{float(err):.3g} ms). Use a smaller dt.",
-                    stacklevel=3,
+                    stacklevel=4,
                 )
     else:
         delays = eqx.error_if(

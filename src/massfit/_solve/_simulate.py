@@ -1,7 +1,6 @@
 """`simulate`: run a network with diffrax and the delay solvers, returning a `Trajectory`."""
 
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,7 +20,7 @@ from .._noise import OrnsteinUhlenbeckNoise
 from .._params import _path_string, unwrap
 from ..observation._base import AbstractObserver, init_carry, sample_steps
 from ._base import AbstractDelaySolver, Divergence
-from ._delays import _block_size, _check_delays, _stage_reads, _zero_delay_edges
+from ._delays import delays as solve_delays
 from ._heun import Heun
 from ._history import constant_history, History
 from ._term import NetworkTerm
@@ -268,11 +267,8 @@ def simulate(
     check_key("key", key, required=False)
     observers = _check_observers(observers, node, state0)
 
-    length = math.ceil(network.max_delay / dt - 1e-9) + 2
-    delays = network.delays() / dt
-    weights = network.connectome.weights
-    interpolate = solver_interpolates(solver)
-    delays, lam = _check_delays(network, interpolate, delays, weights, dt)
+    delays = solve_delays(network, dt, solver)
+    length = delays.length
 
     n_ou = len(noise_rows) if isinstance(network.noise, OrnsteinUhlenbeckNoise) else 0
     if history is None:
@@ -286,30 +282,14 @@ def simulate(
         _check_history(history, len(network.coupled), n, length, n_ou)
     start = history.step
 
-    if isinstance(solver, AbstractDelaySolver):
-        block = _block_size(solver, network.min_delay / dt)
-        if network.min_delay == 0 and network.max_delay > 0 and solver.max_block > 1:
-            warnings.warn(
-                "Network.min_delay is 0 (the speed or lengths were traced or constrained "
-                "without an upper speed bound when the network was built), so the solver "
-                "steps one dt at a time instead of in blocks of up to "
-                f"{solver.max_block} steps, which is several times slower. Give "
-                "speed=massfit.Bounded(v, lower, upper) or Network(..., min_delay=...) (the "
-                "shortest delay the run will have).",
-                stacklevel=2,
-            )
-        reads = {
-            theta: _stage_reads(lam, theta, interpolate, solver.hermite)
-            for theta in solver.stage_times
-        }
-        current = _zero_delay_edges(network, lam, weights, dt)
-    else:
-        if network.max_delay > 0 or network.noise is not None:
-            raise ValueError(
-                f"`solver` {type(solver).__name__} is a plain diffrax solver, which can't "
-                "carry a delay history or noise: use massfit.Euler(), Heun() or RK4()."
-            )
-        block, reads, current = 1, {}, None
+    if not isinstance(solver, AbstractDelaySolver) and (
+        network.max_delay > 0 or network.noise is not None
+    ):
+        raise ValueError(
+            f"`solver` {type(solver).__name__} is a plain diffrax solver, which can't "
+            "carry a delay history or noise: use massfit.Euler(), Heun() or RK4()."
+        )
+    block = delays.block
 
     term = NetworkTerm(
         network=network,
@@ -318,8 +298,8 @@ def simulate(
         inputs=_build_inputs(
             inputs, network, n_steps, start, dt, dtype, noise_rows if n_ou else ()
         ),
-        reads=reads,
-        current=current,
+        reads=delays.reads,
+        current=delays.current,
         block=block,
         observers=observers,
         start=start if observers else 0,
@@ -435,10 +415,6 @@ def _check_observers(observers, node, state0) -> dict[str, AbstractObserver]:
                 f"({n},); it gives shape {drive.shape}."
             )
     return dict(observers)
-
-
-def solver_interpolates(solver) -> bool:
-    return isinstance(solver, AbstractDelaySolver) and solver.interpolate_delays
 
 
 def _python_float(name: str, value) -> float:
