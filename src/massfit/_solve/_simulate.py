@@ -10,9 +10,9 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+from jax.interpreters import ad
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from .._autodiff import default_adjoint
 from .._custom_types import MatrixLike, RealLike
 from .._errors import check_key, describe, is_concrete
 from .._network import Network
@@ -184,9 +184,13 @@ def simulate(
         `variables` asks for it (a long run at a small `dt` then never holds its trace).
         Samples at or before `t0 + transient` are dropped. Observers start from rest in
         every call, `continue_from` included.
-    - `adjoint`: a diffrax adjoint; default `diffrax.RecursiveCheckpointAdjoint()`, or
-        `diffrax.ForwardMode()` when traced inside a forward-mode `massfit.fit` step
-        (`diffrax.ForwardMode()` is cheapest for a few parameters).
+    - `adjoint`: a diffrax adjoint. Default: `diffrax.ForwardMode()` when the run is being
+        forward-differentiated (`jax.jacfwd`/`jax.jvp`, e.g. a forward-mode `massfit.fit`
+        step: an array of `network`, `inputs` or `initial_state` is a forward-mode tracer),
+        else `diffrax.RecursiveCheckpointAdjoint()` (for `jax.grad`). Forward mode is
+        cheapest for a few parameters. Pass `adjoint=diffrax.ForwardMode()` yourself when
+        the differentiated values reach the run otherwise (e.g. `jax.jacfwd` around a
+        `jax.jit`-compiled function, or only through a function in `inputs`).
     - `progress`: show a progress bar (diffrax's `TqdmProgressMeter`).
 
     **Returns:** a `Trajectory`. Saved times exclude the start: with `transient=0` the first
@@ -338,7 +342,7 @@ def simulate(
         saveat=saveat,
         # Explicit block boundaries: ConstantStepSize would re-space a short last block.
         stepsize_controller=diffrax.StepTo(ts=t0 + _block_ends(n_steps, block)),
-        adjoint=default_adjoint() if adjoint is None else adjoint,
+        adjoint=_default_adjoint(network, inputs, initial_state) if adjoint is None else adjoint,
         max_steps=-(-n_steps // block),
         progress_meter=diffrax.TqdmProgressMeter() if progress else diffrax.NoProgressMeter(),
     )
@@ -387,6 +391,19 @@ def simulate(
                 ),
             )
     return traj
+
+
+def _default_adjoint(*trees) -> diffrax.AbstractAdjoint:
+    """`diffrax.ForwardMode()` when any array in `trees` is being forward-differentiated
+    (the checkpointed reverse adjoint is a `custom_vjp`, which `jax.jvp` refuses), else
+    `diffrax.RecursiveCheckpointAdjoint()`."""
+    for leaf in jax.tree.leaves(trees):
+        while isinstance(leaf, jax.core.Tracer):
+            if isinstance(leaf, ad.JVPTracer):
+                return diffrax.ForwardMode()
+            # Under `jax.vmap` the value (perhaps forward-differentiated) is inside.
+            leaf = getattr(leaf, "val", None)
+    return diffrax.RecursiveCheckpointAdjoint()
 
 
 def _check_observers(observers, node, state0) -> dict[str, AbstractObserver]:
