@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+import diffrax
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -285,3 +286,41 @@ def test_simulate_unwraps_constraints():
     # Unwrapping twice is harmless.
     again = mf.simulate(mf.unwrap(constrained), duration=20.0, dt=0.1)["x"]
     np.testing.assert_allclose(again, plain, rtol=0, atol=1e-12)
+
+
+def test_default_adjoint_follows_the_differentiation_mode():
+    # Forward mode shows JVPTracers (also inside jit, and inside or around vmap); reverse
+    # mode shows LinearizeTracers: the checkpointed reverse adjoint is kept there.
+    from massfit._solve._simulate import _default_adjoint
+
+    seen = []
+
+    def record(x):
+        seen.append(type(_default_adjoint({"a": x}, None)))
+        return x
+
+    forward, reverse = diffrax.ForwardMode, diffrax.RecursiveCheckpointAdjoint
+    record(1.0)
+    jax.grad(record)(1.0)
+    jax.jacfwd(record)(1.0)
+    jax.jit(jax.jacfwd(record))(1.0)
+    jax.jacfwd(jax.vmap(record))(jnp.ones(2))
+    jax.vmap(jax.jacfwd(record))(jnp.ones(2))
+    jax.vmap(record)(jnp.ones(2))
+    assert seen == [reverse, reverse, forward, forward, forward, forward, reverse]
+
+
+def test_jacfwd_through_simulate_without_adjoint():
+    # Forward mode used to fail ("can't apply forward-mode autodiff (jvp) to a custom_vjp
+    # function"): simulate now picks diffrax.ForwardMode() when it is forward-differentiated.
+    def loss(k):
+        x = mf.simulate(_small_delayed(k), duration=10.0, dt=0.1)["x"]
+        return jnp.mean(x**2)
+
+    k = 0.3
+    h = 1e-5
+    central = (loss(k + h) - loss(k - h)) / (2 * h)
+    forward = jax.jacfwd(loss)(k)
+    np.testing.assert_allclose(forward, central, rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(jax.jacfwd(loss))(k), forward, rtol=1e-12)
+    np.testing.assert_allclose(jax.grad(loss)(k), forward, rtol=1e-10)

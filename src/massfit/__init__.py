@@ -30,7 +30,6 @@ from ._fit import (
     multistart as multistart,
     MultistartResult as MultistartResult,
 )
-from ._history import History as History
 from ._models import (
     AbstractNodeModel as AbstractNodeModel,
     Hopf as Hopf,
@@ -58,13 +57,15 @@ from ._params import (
     select as select,
     unwrap as unwrap,
 )
-from ._simulate import simulate as simulate, Trajectory as Trajectory
-from ._solver import (
+from ._solve import (
     AbstractDelaySolver as AbstractDelaySolver,
     Euler as Euler,
     Heun as Heun,
+    History as History,
     NetworkTerm as NetworkTerm,
     RK4 as RK4,
+    simulate as simulate,
+    Trajectory as Trajectory,
 )
 from .observation import BOLD as BOLD, LeadField as LeadField
 

@@ -17,7 +17,7 @@ import abc
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, Bool, Float
 
 from ._custom_types import Parameter
 from ._errors import check_range
@@ -36,6 +36,32 @@ class AbstractCoupling(eqx.Module):
         current: Float[Array, "C N"],
     ) -> Float[Array, "C N"]:
         """The coupling input to each coupled variable of each region."""
+
+    def afferents(
+        self,
+        weights: Float[Array, "N N"],
+        zero_delay: Bool[Array, "N N"] | None,
+        delayed: Float[Array, "C N N U"],
+    ) -> Float[Array, "U ..."]:
+        """What the stages of sub-steps `u = 0 ... U - 1` of a block take from the delay
+        history, stacked on a leading axis: here the delayed samples themselves,
+        `(U, C, N, N)` (`zero_delay` edges are filled in by `apply`)."""
+        return jnp.moveaxis(delayed, -1, 0)
+
+    def apply(
+        self,
+        k: Float[Array, ""],
+        weights: Float[Array, "N N"],
+        zero_delay: Bool[Array, "N N"] | None,
+        afferent: Float[Array, "..."],
+        current: Float[Array, "C N"],
+    ) -> Float[Array, "C N"]:
+        """The coupling input of one stage, from its slice of `afferents`; the `zero_delay`
+        edges (`None`: none) see `current`, the stage's own state."""
+        delayed = afferent
+        if zero_delay is not None:
+            delayed = jnp.where(zero_delay, current[:, None, :], delayed)
+        return self(k, weights, delayed, current)
 
 
 def weighted_sum(
@@ -74,6 +100,37 @@ class AbstractSummedCoupling(AbstractCoupling):
 
     def __call__(self, k, weights, delayed, current):
         return self.post(k, weights, weighted_sum(weights, self.pre(delayed)), current)
+
+    def afferents(self, weights, zero_delay, delayed):
+        """The weighted afferent sums over the delayed edges, `(U, P, N)`, taken once for
+        the whole block."""
+        if zero_delay is not None:
+            weights = jnp.where(zero_delay, 0, weights)
+        sums = _sum_sources(weights[:, :, None] * self.pre(delayed))
+        return jnp.moveaxis(sums, -1, 0)
+
+    def apply(self, k, weights, zero_delay, afferent, current):
+        summed = afferent
+        if zero_delay is not None:
+            now = jnp.where(zero_delay, weights, 0)
+            summed = summed + jnp.einsum("ij,pj->pi", now, self.pre(current))
+        return self.post(k, weights, summed, current)
+
+
+def _sum_sources(terms: Float[Array, "P N N U"]) -> Float[Array, "P N U"]:
+    """`terms.sum(axis=2)`, by pairwise elementwise adds.
+
+    Each sub-step's sums must not depend on its position `u` in the block, or a run cut
+    into chunks would not repeat the whole run bit for bit. A contraction (`einsum`, a
+    batched mat-vec) computes some columns `u` in its vector loop and others in its
+    remainder loop, which round differently; elementwise adds round alike everywhere. They
+    also avoid XLA:CPU's slow YNNPACK reduction fusions and a transpose of the samples.
+    """
+    while terms.shape[2] > 1:
+        half = terms.shape[2] // 2
+        summed = terms[:, :, :half] + terms[:, :, half : 2 * half]
+        terms = jnp.concatenate([summed, terms[:, :, 2 * half :]], axis=2)
+    return terms[:, :, 0]
 
 
 class Diffusive(AbstractSummedCoupling):

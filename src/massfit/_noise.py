@@ -9,6 +9,7 @@ reproducible from its key, and chunking a run into pieces gives the same numbers
 import abc
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, Float, PRNGKeyArray
@@ -27,6 +28,42 @@ class AbstractNoise(eqx.Module):
 
     variables: eqx.AbstractVar[tuple[str, ...] | None]
 
+    @abc.abstractmethod
+    def increments(
+        self, key: PRNGKeyArray, step, count: int, dt: Float[Array, ""], shape, dtype
+    ) -> Float[Array, "K M N"] | None:
+        """The Wiener increments `dW` (of variance `dt`) of the `count` steps from absolute
+        `step`, drawn together, each `(M, N)` = `shape`; `None` if this noise has none."""
+
+    @abc.abstractmethod
+    def state_noise(
+        self, dw: Float[Array, "M N"] | None, state: Float[Array, "V N"], rows: tuple[int, ...]
+    ) -> Float[Array, "V N"]:
+        """What enters the state over one step, given its `dW` (from `increments`), on the
+        state `rows` this noise acts on."""
+
+    @abc.abstractmethod
+    def advance_input(
+        self, eta: Float[Array, "K N"], dt: Float[Array, ""], key: PRNGKeyArray, step
+    ) -> Float[Array, "K N"]:
+        """The input-noise state `eta` after absolute step `step` (`eta` itself if this
+        noise has none)."""
+
+
+class NoNoise(AbstractNoise):
+    """No noise: nothing enters. What the solvers use for a network without noise."""
+
+    variables: None = None
+
+    def increments(self, key, step, count, dt, shape, dtype):
+        return None
+
+    def state_noise(self, dw, state, rows):
+        return jnp.zeros_like(state)
+
+    def advance_input(self, eta, dt, key, step):
+        return eta
+
 
 class AbstractWhiteNoise(AbstractNoise):
     """White noise entering the state equations directly: `g(X) dW`."""
@@ -34,6 +71,22 @@ class AbstractWhiteNoise(AbstractNoise):
     @abc.abstractmethod
     def diffusion(self, state: Float[Array, "V N"]) -> Float[Array, "V N"]:
         """`g(X)`, elementwise, for the rows this noise acts on (others are masked out)."""
+
+    def increments(self, key, step, count, dt, shape, dtype):
+        # Step `s`'s increment from `fold_in(fold_in(key, s), 0)`.
+        def draw(s):
+            return jr.normal(jr.fold_in(jr.fold_in(key, s), 0), shape)
+
+        steps = step + jnp.arange(count, dtype=jnp.asarray(step).dtype)
+        return (jnp.sqrt(dt) * jax.vmap(draw)(steps)).astype(dtype)
+
+    def state_noise(self, dw, state, rows):
+        idx = jnp.array(rows)
+        g = self.diffusion(state[idx])
+        return jnp.zeros_like(state).at[idx].set(g * dw)
+
+    def advance_input(self, eta, dt, key, step):
+        return eta
 
 
 class AdditiveNoise(AbstractWhiteNoise):
@@ -99,6 +152,15 @@ class OrnsteinUhlenbeckNoise(AbstractNoise):
     def __check_init__(self):
         check_range("OrnsteinUhlenbeckNoise", "tau", self.tau, lower=0.0)
         check_range("OrnsteinUhlenbeckNoise", "sigma", self.sigma, lower=0.0, strict=False)
+
+    def increments(self, key, step, count, dt, shape, dtype):
+        return None
+
+    def state_noise(self, dw, state, rows):
+        return jnp.zeros_like(state)
+
+    def advance_input(self, eta, dt, key, step):
+        return self.step(eta, dt, jr.fold_in(jr.fold_in(key, step), 1))
 
     def step(self, eta: Float[Array, "K N"], dt: Float[Array, ""], key: PRNGKeyArray):
         """Advance `eta` exactly by `dt` ms."""

@@ -14,7 +14,6 @@ import optax
 from jax.flatten_util import ravel_pytree
 from jaxtyping import Array, PyTree
 
-from .._autodiff import forward_mode
 from .._errors import check_key, describe
 from ._checkpoint import (
     check_checkpoint_path,
@@ -103,8 +102,8 @@ def step(
             value, aux = loss_at(unravel(v))
             return value, (value, aux)
 
-        with forward_mode():  # `simulate` then defaults to diffrax.ForwardMode()
-            flat_grad, (value, aux) = jax.jacfwd(loss_flat, has_aux=True)(flat)
+        # `simulate` sees forward-mode tracers and defaults to diffrax.ForwardMode().
+        flat_grad, (value, aux) = jax.jacfwd(loss_flat, has_aux=True)(flat)
         grads = unravel(flat_grad)
     else:
         (value, aux), grads = jax.value_and_grad(loss_at, has_aux=True)(params)

@@ -15,7 +15,7 @@ from jaxtyping import Array, Float, PRNGKeyArray
 from .._models import Hopf
 from .._network import Network
 from .._noise import AdditiveNoise
-from .._simulate import simulate
+from .._solve import simulate
 from ..io._signal import Signal
 from ..metrics import fc as functional_connectivity
 from ._bundled import example_connectome

@@ -1,7 +1,6 @@
 """`simulate`: run a network with diffrax and the delay solvers, returning a `Trajectory`."""
 
 import math
-import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -11,17 +10,20 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+from jax.interpreters import ad
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
 
-from ._autodiff import default_adjoint
-from ._custom_types import MatrixLike, RealLike
-from ._errors import check_key, describe, is_concrete
-from ._history import constant_history, History, StageReads
-from ._network import Network
-from ._noise import OrnsteinUhlenbeckNoise
-from ._params import _path_string, unwrap
-from ._solver import AbstractDelaySolver, Divergence, Heun, NetworkTerm
-from .observation._base import AbstractObserver, init_carry, sample_steps
+from .._custom_types import MatrixLike, RealLike
+from .._errors import check_key, describe, is_concrete
+from .._network import Network
+from .._noise import OrnsteinUhlenbeckNoise
+from .._params import _path_string, unwrap
+from ..observation._base import AbstractObserver, init_carry, sample_steps
+from ._base import AbstractDelaySolver, Divergence
+from ._delays import delays as solve_delays
+from ._heun import Heun
+from ._history import constant_history, History
+from ._term import NetworkTerm
 
 
 class Trajectory(eqx.Module):
@@ -182,9 +184,13 @@ def simulate(
         `variables` asks for it (a long run at a small `dt` then never holds its trace).
         Samples at or before `t0 + transient` are dropped. Observers start from rest in
         every call, `continue_from` included.
-    - `adjoint`: a diffrax adjoint; default `diffrax.RecursiveCheckpointAdjoint()`, or
-        `diffrax.ForwardMode()` when traced inside a forward-mode `massfit.fit` step
-        (`diffrax.ForwardMode()` is cheapest for a few parameters).
+    - `adjoint`: a diffrax adjoint. Default: `diffrax.ForwardMode()` when the run is being
+        forward-differentiated (`jax.jacfwd`/`jax.jvp`, e.g. a forward-mode `massfit.fit`
+        step: an array of `network`, `inputs` or `initial_state` is a forward-mode tracer),
+        else `diffrax.RecursiveCheckpointAdjoint()` (for `jax.grad`). Forward mode is
+        cheapest for a few parameters. Pass `adjoint=diffrax.ForwardMode()` yourself when
+        the differentiated values reach the run otherwise (e.g. `jax.jacfwd` around a
+        `jax.jit`-compiled function, or only through a function in `inputs`).
     - `progress`: show a progress bar (diffrax's `TqdmProgressMeter`).
 
     **Returns:** a `Trajectory`. Saved times exclude the start: with `transient=0` the first
@@ -265,11 +271,8 @@ def simulate(
     check_key("key", key, required=False)
     observers = _check_observers(observers, node, state0)
 
-    length = math.ceil(network.max_delay / dt - 1e-9) + 2
-    delays = network.delays() / dt
-    weights = network.connectome.weights
-    interpolate = solver_interpolates(solver)
-    delays, lam = _check_delays(network, interpolate, delays, weights, dt)
+    delays = solve_delays(network, dt, solver)
+    length = delays.length
 
     n_ou = len(noise_rows) if isinstance(network.noise, OrnsteinUhlenbeckNoise) else 0
     if history is None:
@@ -283,30 +286,14 @@ def simulate(
         _check_history(history, len(network.coupled), n, length, n_ou)
     start = history.step
 
-    if isinstance(solver, AbstractDelaySolver):
-        block = _block_size(solver, network.min_delay / dt)
-        if network.min_delay == 0 and network.max_delay > 0 and solver.max_block > 1:
-            warnings.warn(
-                "Network.min_delay is 0 (the speed or lengths were traced or constrained "
-                "without an upper speed bound when the network was built), so the solver "
-                "steps one dt at a time instead of in blocks of up to "
-                f"{solver.max_block} steps, which is several times slower. Give "
-                "speed=massfit.Bounded(v, lower, upper) or Network(..., min_delay=...) (the "
-                "shortest delay the run will have).",
-                stacklevel=2,
-            )
-        reads = {
-            theta: _stage_reads(lam, theta, interpolate, solver.hermite)
-            for theta in solver.stage_times
-        }
-        current = _zero_delay_edges(network, lam, weights, dt)
-    else:
-        if network.max_delay > 0 or network.noise is not None:
-            raise ValueError(
-                f"`solver` {type(solver).__name__} is a plain diffrax solver, which can't "
-                "carry a delay history or noise: use massfit.Euler(), Heun() or RK4()."
-            )
-        block, reads, current = 1, {}, None
+    if not isinstance(solver, AbstractDelaySolver) and (
+        network.max_delay > 0 or network.noise is not None
+    ):
+        raise ValueError(
+            f"`solver` {type(solver).__name__} is a plain diffrax solver, which can't "
+            "carry a delay history or noise: use massfit.Euler(), Heun() or RK4()."
+        )
+    block = delays.block
 
     term = NetworkTerm(
         network=network,
@@ -315,8 +302,8 @@ def simulate(
         inputs=_build_inputs(
             inputs, network, n_steps, start, dt, dtype, noise_rows if n_ou else ()
         ),
-        reads=reads,
-        current=current,
+        reads=delays.reads,
+        current=delays.current,
         block=block,
         observers=observers,
         start=start if observers else 0,
@@ -355,7 +342,7 @@ def simulate(
         saveat=saveat,
         # Explicit block boundaries: ConstantStepSize would re-space a short last block.
         stepsize_controller=diffrax.StepTo(ts=t0 + _block_ends(n_steps, block)),
-        adjoint=default_adjoint() if adjoint is None else adjoint,
+        adjoint=_default_adjoint(network, inputs, initial_state) if adjoint is None else adjoint,
         max_steps=-(-n_steps // block),
         progress_meter=diffrax.TqdmProgressMeter() if progress else diffrax.NoProgressMeter(),
     )
@@ -406,6 +393,19 @@ def simulate(
     return traj
 
 
+def _default_adjoint(*trees) -> diffrax.AbstractAdjoint:
+    """`diffrax.ForwardMode()` when any array in `trees` is being forward-differentiated
+    (the checkpointed reverse adjoint is a `custom_vjp`, which `jax.jvp` refuses), else
+    `diffrax.RecursiveCheckpointAdjoint()`."""
+    for leaf in jax.tree.leaves(trees):
+        while isinstance(leaf, jax.core.Tracer):
+            if isinstance(leaf, ad.JVPTracer):
+                return diffrax.ForwardMode()
+            # Under `jax.vmap` the value (perhaps forward-differentiated) is inside.
+            leaf = getattr(leaf, "val", None)
+    return diffrax.RecursiveCheckpointAdjoint()
+
+
 def _check_observers(observers, node, state0) -> dict[str, AbstractObserver]:
     """`observers` as a dict of observers whose drive is an `(N,)` function of the state,
     or an error naming the observer."""
@@ -432,10 +432,6 @@ def _check_observers(observers, node, state0) -> dict[str, AbstractObserver]:
                 f"({n},); it gives shape {drive.shape}."
             )
     return dict(observers)
-
-
-def solver_interpolates(solver) -> bool:
-    return isinstance(solver, AbstractDelaySolver) and solver.interpolate_delays
 
 
 def _python_float(name: str, value) -> float:
@@ -504,157 +500,9 @@ def _save_steps(ts, save_every, dt, n_steps, transient_steps, start):
     return jnp.asarray(rel, dtype=jnp.result_type(float))
 
 
-def _stage_reads(lam, theta: float, interpolate: bool, hermite: bool) -> StageReads:
-    p = theta - lam
-    m0 = jnp.floor(p)
-    frac = None if not interpolate and theta == int(theta) else p - m0
-    return StageReads(m0.astype(jnp.int32), frac, hermite=hermite and frac is not None)
-
-
-def _zero_delay_edges(network, lam, weights, dt):
-    """The edges that see the current state (zero delay, non-zero weight), or `None` if
-    there are none: decided now when the connectome and speed are concrete, also inside a
-    user's `jax.jit` (where `lam` is traced), so the solver can skip them altogether."""
-    current = (lam <= 0) & (weights != 0)
-    if is_concrete(current):
-        return current if bool(jnp.any(current)) else None
-    conn = network.connectome
-    if is_concrete(conn.lengths, conn.weights, network.speed):
-        steps = np.asarray(conn.lengths) / np.asarray(network.speed) / dt
-        # A margin over the rounding to whole steps at 0.5 (`lam` is float32).
-        if not np.any((np.asarray(conn.weights) != 0) & (steps <= 0.5 + 1e-3)):
-            return None
-    return current
-
-
 def _block_ends(n_steps: int, block: int):
     ends = np.minimum(np.arange(0, n_steps + block, block), n_steps)
     return jnp.asarray(np.unique(ends), dtype=jnp.result_type(float))
-
-
-def _block_size(solver, shortest: float) -> int:
-    # Every delayed sample a block reads must already be in the history: the block may not
-    # be longer than the shortest non-zero delay (less a margin for RK4's mid stages).
-    if solver.interpolate_delays:
-        fits = math.ceil(shortest - 1e-9) - 1 if math.isfinite(shortest) else solver.max_block
-    else:
-        fits = math.floor(shortest + 0.5) if math.isfinite(shortest) else solver.max_block
-    return max(1, min(solver.max_block, fits - solver.block_margin))
-
-
-@jax.custom_jvp
-def _whole_step_lags(delays):
-    """The delays (in steps) rounded to whole steps, for integer-lag reads. Their derivative
-    is zero, so a gradient with respect to `speed` or the lengths through them would be a
-    silent zero: differentiating them raises instead."""
-    return jnp.round(delays)
-
-
-def _whole_step_lags_jvp(primals, tangents):
-    (delays,), (tangent,) = primals, tangents
-    if not isinstance(tangent, jax.custom_derivatives.SymbolicZero):
-        raise ValueError(
-            "differentiating with respect to `speed` (or the tract lengths) through delays "
-            "rounded to whole steps: that derivative is zero, not the real one. Read delays "
-            "exactly with solver=massfit.Heun(interpolate_delays=True) (or Euler/RK4), or "
-            "leave speed and lengths out of what is differentiated (e.g. fit(..., "
-            "trainable=...) without them; eqx.filter_grad over a whole network includes them)."
-        )
-    lags = jnp.round(delays)
-    return lags, jnp.zeros_like(lags)
-
-
-_whole_step_lags.defjvp(_whole_step_lags_jvp, symbolic_zeros=True)
-
-
-def _check_delays(network, interpolate, delays, weights, dt):
-    """Check the delays (in steps) against the network's bounds and `dt`; return them and
-    the delays the solver reads (rounded to whole steps unless interpolating)."""
-    lam = delays if interpolate else _whole_step_lags(delays)
-    on = weights != 0
-    limit = network.max_delay / dt * (1 + 1e-5) + 1e-6
-    too_long = jnp.any(on & (delays > limit))
-    too_short = jnp.any(on & (delays > 0) & (delays < network.min_delay / dt * (1 - 1e-5)))
-    within_step = jnp.any(on & (lam > 0) & (lam < 1))
-    if is_concrete(delays, weights):
-        if bool(too_long):
-            longest = float(jnp.max(jnp.where(on, delays, 0))) * dt
-            raise ValueError(
-                f"the longest delay, {longest:.6g} ms, exceeds Network.max_delay = "
-                f"{network.max_delay:.6g} ms{_speed_hint(network, 'max')}. {_BOUNDS_FIX}"
-            )
-        if bool(too_short):
-            shortest = float(jnp.min(jnp.where(on & (delays > 0), delays, jnp.inf))) * dt
-            raise ValueError(
-                f"the shortest non-zero delay, {shortest:.6g} ms, is below Network.min_delay "
-                f"= {network.min_delay:.6g} ms{_speed_hint(network, 'min')}. {_BOUNDS_FIX}"
-            )
-        if bool(within_step):
-            raise ValueError(
-                f"some delays are shorter than one step dt = {dt} ms but not zero (shortest "
-                f"{float(jnp.min(jnp.where(on & (delays > 0), delays, jnp.inf))) * dt:.4g} ms); "
-                "reading them needs a smaller dt."
-            )
-        rounded = on & (delays > 0)
-        if not interpolate and bool(jnp.any(rounded)):
-            err = jnp.max(jnp.where(rounded, jnp.abs(delays - lam), 0)) * dt
-            shortest = float(jnp.min(jnp.where(rounded, delays, jnp.inf))) * dt
-            if shortest < dt:
-                warnings.warn(
-                    f"dt = {dt} ms is larger than the shortest non-zero delay ({shortest:.4g} "
-                    f"ms); delays are rounded to whole steps (largest rounding error "
-                    f"{float(err):.3g} ms). Use a smaller dt.",
-                    stacklevel=3,
-                )
-    else:
-        delays = eqx.error_if(
-            delays,
-            too_long,
-            f"a delay exceeds Network.max_delay = {network.max_delay:.6g} ms"
-            f"{_speed_hint(network, 'max')}. {_BOUNDS_FIX}",
-        )
-        delays = eqx.error_if(
-            delays,
-            too_short,
-            f"a delay is below Network.min_delay = {network.min_delay:.6g} ms"
-            f"{_speed_hint(network, 'min')}. {_BOUNDS_FIX}",
-        )
-        delays = eqx.error_if(
-            delays, within_step, "a non-zero delay is shorter than dt: reduce dt"
-        )
-        lam = delays if interpolate else _whole_step_lags(delays)
-    return delays, lam
-
-
-_BOUNDS_FIX = (
-    "max_delay and min_delay are Network(...) arguments, fixed when the network is built "
-    "(by default from its own speed): to change `speed` in a fit, search or sweep, build "
-    "it with speed=massfit.Bounded(v, lower, upper) (the bounds then follow from the "
-    "speed's bounds), or pass Network(..., max_delay=longest length / lowest speed, "
-    "min_delay=shortest length / highest speed)."
-)
-
-
-def _speed_hint(network: Network, which: str) -> str:
-    # The speed the bound allows, when the lengths are known now (they usually are, even
-    # inside jit, where the speed is traced).
-    conn = network.connectome
-    if not is_concrete(conn.lengths, conn.weights):
-        return ""
-    on = (np.asarray(conn.weights) != 0) & (np.asarray(conn.lengths) > 0)
-    if not on.any():
-        return ""
-    if which == "max":
-        length, bound, side = float(np.asarray(conn.lengths)[on].max()), network.max_delay, ">="
-    else:
-        length, bound, side = float(np.asarray(conn.lengths)[on].min()), network.min_delay, "<="
-    if not 0 < bound < math.inf:
-        return ""
-    tract = "longest" if which == "max" else "shortest"
-    return (
-        f": with the {tract} tract of {length:.6g} mm, `speed` must stay {side} "
-        f"{length / bound:.6g} mm/ms"
-    )
 
 
 def _check_history(history, n_coupled, n, length, n_ou):
