@@ -108,12 +108,16 @@ def _whole_step_lags(delays):
 def _whole_step_lags_jvp(primals, tangents):
     (delays,), (tangent,) = primals, tangents
     if not isinstance(tangent, jax.custom_derivatives.SymbolicZero):
-        raise ValueError(
+        # A warning, not an error: differentiating a whole model that holds a network
+        # (`eqx.filter_grad`) takes this derivative too, and the rest of it is right.
+        warnings.warn(
             "differentiating with respect to `speed` (or the tract lengths) through delays "
-            "rounded to whole steps: that derivative is zero, not the real one. Read delays "
-            "exactly with solver=massfit.Heun(interpolate_delays=True) (or Euler/RK4), or "
-            "leave speed and lengths out of what is differentiated (e.g. fit(..., "
-            "trainable=...) without them; eqx.filter_grad over a whole network includes them)."
+            "rounded to whole steps: that derivative is 0, not the real one. Read delays "
+            "exactly with solver=massfit.Heun(interpolate_delays=True) (or Euler/RK4) to "
+            "train or differentiate them; derivatives with respect to anything else are "
+            "unaffected.",
+            UserWarning,
+            stacklevel=2,
         )
     lags = jnp.round(delays)
     return lags, jnp.zeros_like(lags)
