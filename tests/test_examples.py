@@ -20,6 +20,16 @@ SEED_VALUES = {
 }
 
 
+def _run_example(name: str, timeout: float) -> str:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    ).stdout
+
+
 def _number(text: str, label: str) -> float:
     match = re.search(re.escape(label) + r"\s*:?\s*([-+0-9.e]+)", text)
     assert match, f"{label!r} not printed"
@@ -28,13 +38,7 @@ def _number(text: str, label: str) -> float:
 
 @pytest.mark.slow
 def test_compose_objective_example_recovers_the_truth():
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "compose_objective.py")],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=True,
-    ).stdout
+    out = _run_example("compose_objective.py", timeout=900)
     for label, value in SEED_VALUES.items():
         assert _number(out, label) == pytest.approx(value, rel=1e-6), label
     assert "(2.0 + 0.5) * 1.0 = 2.5" in out
@@ -65,13 +69,7 @@ def test_readme_python_example_runs_and_recovers_k():
 
 @pytest.mark.slow
 def test_fit_bold_fc_example_recovers_the_coupling():
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / "fit_bold_fc.py")],
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=True,
-    ).stdout
+    out = _run_example("fit_bold_fc.py", timeout=1800)
     assert "805 BOLD samples of 80 regions" in out  # 10 min at TR 720 ms, less 20 s
     for method in ("gradient", "CMA-ES"):
         line = re.search(
