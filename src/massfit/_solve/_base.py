@@ -139,8 +139,8 @@ class AbstractDelaySolver(diffrax.AbstractSolver):
             raise ValueError(f"`max_block` must be an integer >= 1; got {self.max_block!r}.")
 
     def init(self, terms, t0, t1, y0, args) -> DelaySolverState:
-        # `args`: the delay history, or (history, observer carries) from `simulate`.
-        history, observed = args if isinstance(args, tuple) else (args, {})
+        # `args`, from `simulate`: the delay history and the observers' carries (or {}).
+        history, observed = args
         history = self.init_history(history)
         # A non-finite start counts as a divergence at the start time.
         divergence = Divergence.check(y0[0][None], history.step)

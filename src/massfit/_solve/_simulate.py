@@ -338,7 +338,7 @@ def simulate(
         t1=t0 + n_steps,
         dt0=None,
         y0=(state0, history.noise),
-        args=(history, observed0) if observed0 else history,
+        args=(history, observed0),
         saveat=saveat,
         # Explicit block boundaries: ConstantStepSize would re-space a short last block.
         stepsize_controller=diffrax.StepTo(ts=t0 + _block_ends(n_steps, block)),
