@@ -42,12 +42,20 @@ class AbstractNoise(eqx.Module):
         """What enters the state over one step, given its `dW` (from `increments`), on the
         state `rows` this noise acts on."""
 
+    def input_draws(
+        self, key: PRNGKeyArray, step, count: int, eta: Float[Array, "K N"]
+    ) -> Float[Array, "S K N"] | None:
+        """The random numbers the input noise uses over the `count` steps from absolute
+        `step`, drawn together (one call per block, like `increments`); `None` (default) if
+        this noise has no input noise."""
+        return None
+
     @abc.abstractmethod
     def advance_input(
-        self, eta: Float[Array, "K N"], dt: Float[Array, ""], key: PRNGKeyArray, step
+        self, eta: Float[Array, "K N"], dt: Float[Array, ""], draw: Float[Array, "K N"] | None
     ) -> Float[Array, "K N"]:
-        """The input-noise state `eta` after absolute step `step` (`eta` itself if this
-        noise has none)."""
+        """The input-noise state `eta` after one step, given that step's slice of
+        `input_draws` (`eta` itself if this noise has none)."""
 
 
 class NoNoise(AbstractNoise):
@@ -61,7 +69,7 @@ class NoNoise(AbstractNoise):
     def state_noise(self, dw, state, rows):
         return jnp.zeros_like(state)
 
-    def advance_input(self, eta, dt, key, step):
+    def advance_input(self, eta, dt, draw):
         return eta
 
 
@@ -85,7 +93,7 @@ class AbstractWhiteNoise(AbstractNoise):
         g = self.diffusion(state[idx])
         return jnp.zeros_like(state).at[idx].set(g * dw)
 
-    def advance_input(self, eta, dt, key, step):
+    def advance_input(self, eta, dt, draw):
         return eta
 
 
@@ -159,11 +167,18 @@ class OrnsteinUhlenbeckNoise(AbstractNoise):
     def state_noise(self, dw, state, rows):
         return jnp.zeros_like(state)
 
-    def advance_input(self, eta, dt, key, step):
-        return self.step(eta, dt, jr.fold_in(jr.fold_in(key, step), 1))
+    def input_draws(self, key, step, count, eta):
+        # Step `s`'s standard normals from `fold_in(fold_in(key, s), 1)`.
+        def draw(s):
+            return jr.normal(jr.fold_in(jr.fold_in(key, s), 1), eta.shape, eta.dtype)
 
-    def step(self, eta: Float[Array, "K N"], dt: Float[Array, ""], key: PRNGKeyArray):
-        """Advance `eta` exactly by `dt` ms."""
+        return jax.vmap(draw)(step + jnp.arange(count, dtype=jnp.asarray(step).dtype))
+
+    def advance_input(self, eta, dt, draw):
+        return self.step(eta, dt, draw)
+
+    def step(self, eta: Float[Array, "K N"], dt: Float[Array, ""], draw: Float[Array, "K N"]):
+        """Advance `eta` exactly by `dt` ms, given standard normals `draw`."""
         decay = jnp.exp(-dt / self.tau)
         scale = self.sigma * jnp.sqrt(1 - decay**2)
-        return eta * decay + scale * jr.normal(key, eta.shape, eta.dtype)
+        return eta * decay + scale * draw

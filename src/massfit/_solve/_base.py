@@ -56,7 +56,7 @@ class _Stack:
         self.array = jnp.zeros((count,) + like.shape, like.dtype)
 
     def set(self, q: int, value):
-        self.array = self.array.at[q].set(value)
+        self.array = jax.lax.dynamic_update_index_in_dim(self.array, value, q, axis=0)
 
 
 class Divergence(eqx.Module):

@@ -18,13 +18,14 @@ class Euler(AbstractDelaySolver):
 
     def advance(self, terms, t, state, eta, history):
         step, dt, k = history.step, terms.dt, terms.block
-        afferents = terms.afferents(terms.reads[0.0].gather(history, k, dt))
+        afferents = terms.afferents(terms.delayed(0.0, history, k))
         dws = terms.wiener_increments(step, k, state)
+        draws = terms.input_draws(step, k, eta)
         states, etas = _Stack(k, state), _Stack(k, eta)
         for q in range(k):
             f0 = terms.stage(t + q, 0.0, state, eta, afferents[q])
             noise = terms.white_noise(None if dws is None else dws[q], state)
-            eta = terms.coloured_noise(step + q, eta)
+            eta = terms.coloured_noise(None if draws is None else draws[q], eta)
             state = state + dt * f0 + noise
             states.set(q, state)
             etas.set(q, eta)

@@ -23,12 +23,13 @@ class Heun(AbstractDelaySolver):
     def advance(self, terms, t, state, eta, history):
         step, dt, k = history.step, terms.dt, terms.block
         # Sub-step q reads position q (first stage) and q + 1 (second): one gather of k + 1.
-        afferents = terms.afferents(terms.reads[0.0].gather(history, k + 1, dt))
+        afferents = terms.afferents(terms.delayed(0.0, history, k + 1))
         dws = terms.wiener_increments(step, k, state)
+        draws = terms.input_draws(step, k, eta)
         states, etas = _Stack(k, state), _Stack(k, eta)
         for q in range(k):
             noise = terms.white_noise(None if dws is None else dws[q], state)
-            new_eta = terms.coloured_noise(step + q, eta)
+            new_eta = terms.coloured_noise(None if draws is None else draws[q], eta)
             f0 = terms.stage(t + q, 0.0, state, eta, afferents[q])
             predictor = state + dt * f0 + noise
             f1 = terms.stage(t + q, 1.0, predictor, new_eta, afferents[q + 1])

@@ -1,6 +1,9 @@
 """The delay history: a ring buffer of the coupled variables, and reads at delayed times."""
 
+import functools
+
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 from jax import lax
 from jaxtyping import Array, Float, Int
@@ -44,7 +47,9 @@ class History(eqx.Module):
         k = jnp.arange(xs.shape[-1], dtype=self.step.dtype)
         cols = (self.step + 1 + k) % r
         xs = jnp.where(k < count, xs, self.values[:, :, cols])
-        values = self.values.at[:, :, cols].set(xs).at[:, :, cols + r].set(xs)
+        # The columns are distinct (K <= R): saying so keeps reverse mode from tracking which
+        # write wins with a buffer-sized array of ids per block.
+        values = _set_columns(self.values, cols, xs, r)
         return eqx.tree_at(lambda h: (h.values, h.step), self, (values, self.step + count))
 
     def set_slopes(self, ds: Float[Array, "C N K"], count=None) -> "History":
@@ -56,8 +61,16 @@ class History(eqx.Module):
         cols = (self.step + k) % r
         if count is not None:
             ds = jnp.where(k < count, ds, self.slopes[:, :, cols])
-        slopes = self.slopes.at[:, :, cols].set(ds).at[:, :, cols + r].set(ds)
+        slopes = _set_columns(self.slopes, cols, ds, r)
         return eqx.tree_at(lambda h: h.slopes, self, slopes)
+
+
+def _set_columns(buffer, cols, xs, r):
+    """`buffer` with `xs[..., k]` written at columns `cols[k]` and `cols[k] + r` (distinct)."""
+    both = jnp.concatenate([cols, cols + r])
+    return buffer.at[:, :, both].set(
+        jnp.concatenate([xs, xs], axis=-1), unique_indices=True, mode="promise_in_bounds"
+    )
 
 
 def constant_history(x: Float[Array, "C N"], length: int, step, noise) -> History:
@@ -83,24 +96,30 @@ class StageReads(eqx.Module):
     frac: Float[Array, "N N"] | None
     hermite: bool = eqx.field(static=True)
 
-    def gather(self, history: History, count: int, dt) -> Float[Array, "C N N U"]:
+    def gather(
+        self, history: History, count: int, dt, reverse_only: bool = False
+    ) -> Float[Array, "C N N U"]:
         """`out[c, i, j, u]` = variable `c` of region `j` at the stage time of sub-step `u`
-        minus `d_ij`."""
+        minus `d_ij`.
+
+        `reverse_only`: differentiate the read by a transpose that keeps one scalar per block
+        (not the `(N, N)` indices) for reverse mode; it refuses forward mode, so only use it
+        under an adjoint that refuses forward mode too."""
         # The newest sample's column, chosen so that one position past it is still in the
         # buffer: reads there (of a sample in the future) only happen with weight 0.
         r = history.length
         base = history.step % r
         base = jnp.where(base == r - 1, base, base + r)
-        start = base + self.m0.astype(base.dtype)
+        m0 = self.m0.astype(base.dtype)
         if self.frac is None:
-            return _slices(history.values, start, count)
+            return _slices(history.values, m0, base, count, reverse_only)
         # Samples floor(p) and floor(p) + 1 for every sub-step: one slice, one longer.
-        xs = _slices(history.values, start, count + 1)
+        xs = _slices(history.values, m0, base, count + 1, reverse_only)
         x0, x1 = xs[..., :-1], xs[..., 1:]
         s = self.frac[..., None]
         if not self.hermite:
             return x0 + s * (x1 - x0)
-        ds = _slices(history.slopes, start, count + 1)
+        ds = _slices(history.slopes, m0, base, count + 1, reverse_only)
         d0 = ds[..., :-1] * dt
         offsets = self.m0[..., None].astype(base.dtype) + jnp.arange(count, dtype=base.dtype)
         at_junction = history.step + offsets + 1 == history.junction
@@ -115,15 +134,23 @@ class StageReads(eqx.Module):
         )
 
 
-def _slices(buffer: Float[Array, "C N W"], start: Int[Array, "N N"], size: int):
-    """`out[c, i, j, u] = buffer[c, j, start[i, j] + u]` for `u < size`: one gather of `N * N`
+def _slices(
+    buffer: Float[Array, "C N W"], m0: Int[Array, "N N"], base, size: int, reverse_only: bool
+):
+    """`out[c, i, j, u] = buffer[c, j, base + m0[i, j] + u]` for `u < size`: one gather of `N * N`
     contiguous slices. Starts out of range are clipped (reads of zero-delay or zero-weight
     edges, which are not used)."""
-    n = start.shape[-1]
     if size > buffer.shape[-1]:
         # Blocks are never longer than the shortest delay, which the buffer holds: so no
         # edge with a non-zero weight is delayed, and nothing read here is used.
-        return jnp.zeros(buffer.shape[:1] + start.shape + (size,), buffer.dtype)
+        return jnp.zeros(buffer.shape[:1] + m0.shape + (size,), buffer.dtype)
+    if reverse_only:
+        return _gather_slices(buffer, m0, base, size)
+    return _gather(buffer, base + m0, size)
+
+
+def _gather(buffer, start, size):
+    n = start.shape[-1]
     j = jnp.broadcast_to(jnp.arange(n, dtype=start.dtype), start.shape)
     dims = lax.GatherDimensionNumbers(
         offset_dims=(2, 3), collapsed_slice_dims=(1,), start_index_map=(1, 2)
@@ -137,3 +164,27 @@ def _slices(buffer: Float[Array, "C N W"], start: Int[Array, "N N"], size: int):
         mode=lax.GatherScatterMode.CLIP,
     )
     return jnp.moveaxis(out, 2, 0)
+
+
+# Reverse mode through a long run: the gather's own transpose would keep its `(N, N, 2)`
+# index array for every block; this one keeps the scalar `base` (the constant `m0` is shared
+# by all blocks) and computes the indices again.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
+def _gather_slices(buffer, m0, base, size):
+    return _gather(buffer, base + m0, size)
+
+
+def _gather_slices_fwd(buffer, m0, base, size):
+    like = jnp.zeros((0,) + buffer.shape, buffer.dtype)
+    return _gather(buffer, base + m0, size), (m0, base, like)
+
+
+def _gather_slices_bwd(size, residuals, ct):
+    m0, base, like = residuals
+    zeros = jnp.zeros(like.shape[1:], like.dtype)
+    _, transpose = jax.vjp(lambda b: _gather(b, base + m0, size), zeros)
+    (d_buffer,) = transpose(ct)
+    return d_buffer, None, None
+
+
+_gather_slices.defvjp(_gather_slices_fwd, _gather_slices_bwd)

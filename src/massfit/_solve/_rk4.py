@@ -37,15 +37,16 @@ class RK4(AbstractDelaySolver):
     def advance(self, terms, t, state, eta, history):
         step, dt, k = history.step, terms.dt, terms.block
         cidx = jnp.array(terms.network.coupled_index)
-        ends = terms.afferents(terms.reads[0.0].gather(history, k + 1, dt))
+        ends = terms.afferents(terms.delayed(0.0, history, k + 1))
         k1 = terms.stage(t, 0.0, state, eta, ends[0])
         # A one-step block's mid stages may read just before the current sample.
         history = history.set_slopes(k1[cidx][..., None])
-        mids = terms.afferents(terms.reads[0.5].gather(history, k, dt))
+        mids = terms.afferents(terms.delayed(0.5, history, k))
         dws = terms.wiener_increments(step, k, state)
+        draws = terms.input_draws(step, k, eta)
         states, etas, slopes = _Stack(k, state), _Stack(k, eta), []
         for q in range(k):
-            new_eta = terms.coloured_noise(step + q, eta)
+            new_eta = terms.coloured_noise(None if draws is None else draws[q], eta)
             mid_eta = 0.5 * (eta + new_eta)
             if q > 0:
                 k1 = terms.stage(t + q, 0.0, state, eta, ends[q])

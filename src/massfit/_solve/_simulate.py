@@ -295,6 +295,10 @@ def simulate(
         )
     block = delays.block
 
+    forward_mode = _forward_differentiated(network, inputs, initial_state)
+    reverse_only = (
+        not forward_mode if adjoint is None else isinstance(adjoint, diffrax.RecursiveCheckpointAdjoint)
+    )
     term = NetworkTerm(
         network=network,
         dt=jnp.asarray(dt, dtype),
@@ -308,6 +312,7 @@ def simulate(
         observers=observers,
         start=start if observers else 0,
         dt_ms=dt,
+        reverse_only=reverse_only,
     )
 
     t0 = start.astype(dtype)
@@ -331,6 +336,15 @@ def simulate(
             f"them inside the step; got {type(solver).__name__}."
         )
 
+    n_blocks = -(-n_steps // block)
+    if adjoint is None:
+        adjoint = (
+            diffrax.ForwardMode()
+            if forward_mode
+            else diffrax.RecursiveCheckpointAdjoint(
+                checkpoints=_checkpoints(n_blocks, (state0, history, observed0))
+            )
+        )
     sol = diffrax.diffeqsolve(
         term,
         solver,
@@ -342,8 +356,8 @@ def simulate(
         saveat=saveat,
         # Explicit block boundaries: ConstantStepSize would re-space a short last block.
         stepsize_controller=diffrax.StepTo(ts=t0 + _block_ends(n_steps, block)),
-        adjoint=_default_adjoint(network, inputs, initial_state) if adjoint is None else adjoint,
-        max_steps=-(-n_steps // block),
+        adjoint=adjoint,
+        max_steps=n_blocks,
         progress_meter=diffrax.TqdmProgressMeter() if progress else diffrax.NoProgressMeter(),
     )
     if save_trace:
@@ -393,17 +407,32 @@ def simulate(
     return traj
 
 
-def _default_adjoint(*trees) -> diffrax.AbstractAdjoint:
-    """`diffrax.ForwardMode()` when any array in `trees` is being forward-differentiated
-    (the checkpointed reverse adjoint is a `custom_vjp`, which `jax.jvp` refuses), else
-    `diffrax.RecursiveCheckpointAdjoint()`."""
+def _forward_differentiated(*trees) -> bool:
+    """Whether any array in `trees` is being forward-differentiated (then the default adjoint
+    is `diffrax.ForwardMode()`: the checkpointed reverse adjoint is a `custom_vjp`, which
+    `jax.jvp` refuses)."""
     for leaf in jax.tree.leaves(trees):
         while isinstance(leaf, jax.core.Tracer):
             if isinstance(leaf, ad.JVPTracer):
-                return diffrax.ForwardMode()
+                return True
             # Under `jax.vmap` the value (perhaps forward-differentiated) is inside.
             leaf = getattr(leaf, "val", None)
-    return diffrax.RecursiveCheckpointAdjoint()
+    return False
+
+
+#: The memory the default reverse adjoint may spend on checkpoints of the solver's carry.
+CHECKPOINT_BUDGET_BYTES = 64 * 2**20
+
+
+def _checkpoints(n_blocks: int, carry) -> int:
+    """How many checkpoints the default `RecursiveCheckpointAdjoint` keeps: diffrax's default
+    (about `sqrt(2 * n_blocks)`, so each block is recomputed about twice), fewer when that
+    many copies of the carry (state, delay history, observer carries with their sample
+    buffers) would exceed `CHECKPOINT_BUDGET_BYTES` (then blocks are recomputed more often:
+    the time grows, the memory does not)."""
+    default = 1 if n_blocks <= 1 else math.floor(-1.5 + math.sqrt(2 * n_blocks + 0.25)) + 1
+    size = sum(np.size(x) * np.dtype(x.dtype).itemsize for x in jax.tree.leaves(carry))
+    return int(max(1, min(default, n_blocks, CHECKPOINT_BUDGET_BYTES // max(size, 1))))
 
 
 def _check_observers(observers, node, state0) -> dict[str, AbstractObserver]:

@@ -34,6 +34,10 @@ class NetworkTerm(diffrax.AbstractTerm):
     start: Int[Array, ""] | int = 0
     #: `dt` as the Python number the observers are given (as post hoc).
     dt_ms: float = eqx.field(static=True, default=1.0)
+    #: Whether the solve runs under a reverse-only adjoint (`RecursiveCheckpointAdjoint`):
+    #: then the delayed reads use a transpose that keeps one scalar per block, not `N * N`
+    #: indices (see `StageReads.gather`).
+    reverse_only: bool = eqx.field(static=True, default=False)
 
     def observe(self, observed: dict, states: Float[Array, "K V N"], first: Int[Array, ""], count):
         """Advance every observer over the first `count` sub-steps of a block, sub-step `q`
@@ -70,6 +74,11 @@ class NetworkTerm(diffrax.AbstractTerm):
 
     # --- pieces used by the delay solvers -------------------------------------------
 
+    def delayed(self, theta: float, history, count: int) -> Float[Array, "C N N U"]:
+        """The delayed samples that the stages at `theta` of `count` consecutive sub-steps read
+        (see `StageReads.gather`)."""
+        return self.reads[theta].gather(history, count, self.dt, self.reverse_only)
+
     def afferents(self, delayed: Float[Array, "C N N U"]):
         """What the stages of sub-steps `u = 0 ... U - 1` take from the history, stacked on
         a leading axis (the coupling decides what: see `AbstractCoupling.afferents`)."""
@@ -101,9 +110,15 @@ class NetworkTerm(diffrax.AbstractTerm):
         """`g(X) dW` for one step, given its `dW` (zero without white noise)."""
         return self.noise.state_noise(dw, state, self.network.noise_index)
 
-    def coloured_noise(self, step, eta):
-        """Advance the Ornstein–Uhlenbeck input noise over one step."""
-        return self.noise.advance_input(eta, self.dt, self.key, step)
+    def input_draws(self, step, count: int, eta):
+        """The random numbers of the input (coloured) noise for the `count` steps from
+        absolute `step`, drawn together (`None` without input noise)."""
+        return self.noise.input_draws(self.key, step, count, eta)
+
+    def coloured_noise(self, draw, eta):
+        """Advance the Ornstein–Uhlenbeck input noise over one step, given that step's slice
+        of `input_draws`."""
+        return self.noise.advance_input(eta, self.dt, draw)
 
 
 def _network_term(terms) -> NetworkTerm:

@@ -291,7 +291,10 @@ def advance(
     # which would copy the whole sample buffer every step. Here only row `index` is
     # rewritten (with itself when this is not a sample step).
     sample = observer.readout(state).astype(carry.samples.dtype)
-    samples = carry.samples.at[index].set(jnp.where(is_sample, sample, carry.samples[index]))
+    # A dynamic update of one row (a scatter would make reverse mode track which write wins
+    # with a buffer-sized array of ids at every step).
+    row = jnp.where(is_sample, sample, carry.samples[index])
+    samples = jax.lax.dynamic_update_index_in_dim(carry.samples, row, index, axis=0)
     reset = observer.after_sample(state)
     if reset is not state:
         state = jax.tree.map(lambda a, b: jnp.where(is_sample, a, b), reset, state)
