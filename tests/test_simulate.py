@@ -34,7 +34,7 @@ class Linear1(mf.AbstractNodeModel):
 
 
 
-@pytest.mark.parametrize("dt", [0.1, 0.025])
+@pytest.mark.parametrize("dt", [0.1, pytest.param(0.025, marks=pytest.mark.slow)])
 def test_additive_noise_stationary_variance(dt, getkey):
     gamma, sigma = 0.5, 0.3
     net = isolated(Linear1(gamma=gamma), 32, mf.AdditiveNoise(sigma))
@@ -43,6 +43,7 @@ def test_additive_noise_stationary_variance(dt, getkey):
     assert var == pytest.approx(sigma**2 / (2 * gamma), rel=0.05)
 
 
+@pytest.mark.slow
 def test_noise_does_not_depend_on_dt_brainmass_defect(getkey):
     # brainmass adds white noise without sqrt(dt): its variance scales with dt. Ours doesn't.
     net = isolated(Linear1(gamma=1.0), 32, mf.AdditiveNoise(0.2))
@@ -84,6 +85,7 @@ def test_ou_noise_variance_and_correlation_time(getkey):
     assert corr == pytest.approx(np.exp(-1), abs=0.05)
 
 
+@pytest.mark.slow
 def test_ou_input_noise_drives_linear_node(getkey):
     # x' = -gamma x + eta, eta OU(sigma, tau): Var x = sigma^2 / (gamma (gamma + 1/tau)).
     gamma, sigma, tau = 0.5, 0.3, 2.0
@@ -102,8 +104,11 @@ def noisy_delayed_network():
     return conn
 
 
-@pytest.mark.parametrize("noise", [mf.AdditiveNoise(0.05), mf.OrnsteinUhlenbeckNoise(0.1, 3.0)])
-@pytest.mark.parametrize("solver", [mf.Heun(), mf.RK4()])
+@pytest.mark.parametrize(
+    "noise",
+    [mf.AdditiveNoise(0.05), pytest.param(mf.OrnsteinUhlenbeckNoise(0.1, 3.0), marks=pytest.mark.slow)],
+)
+@pytest.mark.parametrize("solver", [mf.Heun(), pytest.param(mf.RK4(), marks=pytest.mark.slow)])
 def test_chunked_run_is_bit_identical(noisy_delayed_network, noise, solver):
     net = mf.Network(mf.Hopf(a=0.1), noisy_delayed_network, k=0.2, speed=5.0, noise=noise)
     key = jr.key(42)
@@ -291,15 +296,15 @@ def test_simulate_unwraps_constraints():
 def test_default_adjoint_follows_the_differentiation_mode():
     # Forward mode shows JVPTracers (also inside jit, and inside or around vmap); reverse
     # mode shows LinearizeTracers: the checkpointed reverse adjoint is kept there.
-    from massfit._solve._simulate import _default_adjoint
+    from massfit._solve._simulate import _forward_differentiated
 
     seen = []
 
     def record(x):
-        seen.append(type(_default_adjoint({"a": x}, None)))
+        seen.append(_forward_differentiated({"a": x}, None))
         return x
 
-    forward, reverse = diffrax.ForwardMode, diffrax.RecursiveCheckpointAdjoint
+    forward, reverse = True, False
     record(1.0)
     jax.grad(record)(1.0)
     jax.jacfwd(record)(1.0)
@@ -310,6 +315,19 @@ def test_default_adjoint_follows_the_differentiation_mode():
     assert seen == [reverse, reverse, forward, forward, forward, forward, reverse]
 
 
+def test_default_checkpoints_bounded_by_memory():
+    # diffrax's default (~sqrt(2 n) checkpoints) while the copies fit the budget; fewer when
+    # the carry (here a large observer sample buffer) would make them exceed it.
+    from massfit._solve._simulate import _checkpoints, CHECKPOINT_BUDGET_BYTES
+
+    small = jnp.zeros(100, jnp.float32)
+    assert _checkpoints(12500, small) == 157  # the least c with 2 * 12500 < (c + 1)(c + 2)
+    assert _checkpoints(1, small) == 1
+    big = jnp.zeros(CHECKPOINT_BUDGET_BYTES // 40, jnp.float32)  # a tenth of the budget
+    assert _checkpoints(12500, (small, big)) == 9
+
+
+@pytest.mark.slow
 def test_jacfwd_through_simulate_without_adjoint():
     # Forward mode used to fail ("can't apply forward-mode autodiff (jvp) to a custom_vjp
     # function"): simulate now picks diffrax.ForwardMode() when it is forward-differentiated.
