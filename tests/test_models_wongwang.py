@@ -13,7 +13,7 @@ import scipy.optimize
 import massfit as mf
 from massfit._models._transfer import wong_wang_transfer
 
-from .helpers import check_network_simulation, isolated
+from .helpers import check_network_simulation, delayed_network, finite_difference, isolated
 
 
 # --- independent references, in the papers' units: H in Hz, time in s --------------------
@@ -56,7 +56,12 @@ def np_wong_wang(p, s, u):
     x2 = p["J_N22"] * S2 - p["J_N21"] * S1 + p["I_0"] + stim * (1 - p["coherence"] / 100) + u[1]
     H = [np_H(x, 1e3 * p["a"], 1e3 * p["b"], 1e-3 * p["d"]) for x in (x1, x2)]
     tau = 1e-3 * p["tau_S"]
-    return np.stack([-S1 / tau + (1 - S1) * p["gamma"] * H[0], -S2 / tau + (1 - S2) * p["gamma"] * H[1]]) / 1e3
+    return (
+        np.stack(
+            [-S1 / tau + (1 - S1) * p["gamma"] * H[0], -S2 / tau + (1 - S2) * p["gamma"] * H[1]]
+        )
+        / 1e3
+    )
 
 
 # model, reference, parameter ranges, per-variable state ranges, per-variable input ranges
@@ -187,7 +192,9 @@ def test_reduced_wong_wang_matches_tvb():
     tvb.I_o = np.asarray(params["I_0"])
     # TVB adds J_N * coupling to x; here the input is that current.
     expected = _tvb_dfun(tvb, state, inputs / params["J_N"])
-    np.testing.assert_allclose(_vf(mf.ReducedWongWang(**params), state, inputs), expected, rtol=1e-9)
+    np.testing.assert_allclose(
+        _vf(mf.ReducedWongWang(**params), state, inputs), expected, rtol=1e-9
+    )
 
 
 def test_reduced_wong_wang_exc_inh_matches_tvb():
@@ -258,7 +265,9 @@ def _rww_fixed_points(w, I_0=0.3):
 
     grid = np.linspace(0.0, 1.0, 100_001)
     brackets = np.flatnonzero(np.diff(np.sign(residual(grid))))
-    roots = np.array([scipy.optimize.brentq(residual, grid[i], grid[i + 1], xtol=1e-15) for i in brackets])
+    roots = np.array(
+        [scipy.optimize.brentq(residual, grid[i], grid[i + 1], xtol=1e-15) for i in brackets]
+    )
     rates = np_H(w * J_N * roots + I_0, 270.0, 108.0, 0.154)
     return roots, rates, residual
 
@@ -281,12 +290,18 @@ def test_reduced_wong_wang_fixed_points_of_deco_2013():
     model = mf.ReducedWongWang(w=np.array([0.9, 1.2, 1.2, 1.2, 1.2]))
     states = np.array([[low[0], *roots, roots[0]]])
     np.testing.assert_allclose(_vf(model, states), 0.0, atol=1e-15)
-    np.testing.assert_allclose(1e3 * model.rate(jnp.asarray(states))[:4], [*low_rate, *rates], rtol=1e-10)
+    np.testing.assert_allclose(
+        1e3 * model.rate(jnp.asarray(states))[:4], [*low_rate, *rates], rtol=1e-10
+    )
     # Simulated, the w = 0.9 node settles on its state from the default start, and the
     # bistable ones land on the low or the high state from either side of the saddle.
     start = np.array([[0.2, roots[1] - 0.05, roots[1] + 0.05, 0.0, 0.9]])
-    end = mf.simulate(isolated(model, 5), duration=4000.0, dt=0.1, save_every=4000.0, initial_state=start)
-    np.testing.assert_allclose(end.final_state[0], [low[0], roots[0], roots[2], roots[0], roots[2]], rtol=1e-7)
+    end = mf.simulate(
+        isolated(model, 5), duration=4000.0, dt=0.1, save_every=4000.0, initial_state=start
+    )
+    np.testing.assert_allclose(
+        end.final_state[0], [low[0], roots[0], roots[2], roots[0], roots[2]], rtol=1e-7
+    )
 
 
 # --- ReducedWongWangExcInh: feedback inhibition control (Deco et al. 2014) -----------------
@@ -306,7 +321,10 @@ def test_feedback_inhibition_holds_every_region_at_3_hz():
     def steady_rates(network):  # both runs with an (N,) J_I: one compilation
         end = mf.simulate(network, duration=3000.0, dt=0.1, save_every=3000.0).final_state
         S_E, S_I = np.asarray(end)
-        p = {name: np.asarray(getattr(network.node, name)) for name in SPECS["ReducedWongWangExcInh"][2]}
+        p = {
+            name: np.asarray(getattr(network.node, name))
+            for name in SPECS["ReducedWongWangExcInh"][2]
+        }
         return _np_exc_inh_rates(p, S_E, S_I, k * weights @ S_E)
 
     without = steady_rates(eqx.tree_at(lambda n: n.node.J_I, net, jnp.ones(20)))
@@ -329,15 +347,15 @@ def test_feedback_inhibition_under_jit_vmap_and_grad():
         return mf.feedback_inhibition_weights(eqx.tree_at(lambda n: n.k, net, k))
 
     plain = weights_at(jnp.asarray(0.05))
-    np.testing.assert_allclose(jax.jit(weights_at)(jnp.asarray(0.05)), plain, rtol=1e-12)
     ks = jnp.asarray([0.0, 0.05, 0.1])
-    np.testing.assert_allclose(jax.vmap(weights_at)(ks)[1], plain, rtol=1e-12)
+    batched = jax.jit(jax.vmap(weights_at))(ks)
+    np.testing.assert_allclose(batched[1], plain, rtol=1e-12)
     # Implicit-function gradient (through both root solves, lambda != 0) against FD.
     fd = (weights_at(jnp.asarray(0.05 + 1e-6)) - weights_at(jnp.asarray(0.05 - 1e-6))) / 2e-6
     np.testing.assert_allclose(jax.jacfwd(weights_at)(jnp.asarray(0.05)), fd, rtol=1e-6)
     np.testing.assert_allclose(jax.jacrev(weights_at)(jnp.asarray(0.05)), fd, rtol=1e-6)
     # Uncoupled: every region needs the same weight, ~1 (the paper's J_I = 1 gives 3.08 Hz).
-    assert np.ptp(np.asarray(jax.vmap(weights_at)(ks)[0])) < 1e-12
+    assert np.ptp(np.asarray(batched[0])) < 1e-12
 
 
 def test_feedback_inhibition_refuses_other_networks():
@@ -359,16 +377,22 @@ def test_wong_wang_biased_stimulus_decides_for_the_favoured_pool():
     # regions, all from the same symmetric start.
     model = mf.WongWang(mu_0=np.array([0.030, 0.030, 0.0]), coherence=np.array([12.8, -12.8, 0.0]))
     start = np.full((2, 3), 0.1)
-    end = mf.simulate(isolated(model, 3), duration=2000.0, dt=0.1, save_every=2000.0, initial_state=start)
+    end = mf.simulate(
+        isolated(model, 3), duration=2000.0, dt=0.1, save_every=2000.0, initial_state=start
+    )
     end = np.asarray(end.final_state)
     winner, loser = end[[0, 1], [0, 1]], end[[1, 0], [0, 1]]
     assert np.all(winner > 0.6) and np.all(loser < 0.06)
     np.testing.assert_allclose(end[:, 0], end[::-1, 1], rtol=1e-10)  # mirror images
     # The numpy transcription, integrated by scipy, lands on the same states.
     for region in range(3):
-        p = {k: float(np.broadcast_to(getattr(model, k), (3,))[region]) for k in SPECS["WongWang"][2]}
+        p = {
+            k: float(np.broadcast_to(getattr(model, k), (3,))[region]) for k in SPECS["WongWang"][2]
+        }
         rhs = lambda t, s: np_wong_wang(p, s[:, None], np.zeros((2, 1)))[:, 0]  # noqa: E731, B023
-        ref = scipy.integrate.solve_ivp(rhs, (0, 2000.0), [0.1, 0.1], rtol=1e-10, atol=1e-12).y[:, -1]
+        ref = scipy.integrate.solve_ivp(rhs, (0, 2000.0), [0.1, 0.1], rtol=1e-10, atol=1e-12).y[
+            :, -1
+        ]
         np.testing.assert_allclose(end[:, region], ref, rtol=1e-5)
     # The winner fires above the paper's 15 Hz decision threshold, the loser below 1 Hz.
     rate_1, rate_2 = (1e3 * np.asarray(r) for r in model.rates(jnp.asarray(end)))
@@ -381,23 +405,60 @@ def test_wong_wang_biased_stimulus_decides_for_the_favoured_pool():
 # --- networks, errors ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "node, name, values, k",
-    [
-        (mf.ReducedWongWang(), "w", [0.6, 0.9, 1.1], 0.1),
-        (mf.ReducedWongWangExcInh(), "J_I", [1.0, 1.3, 0.8], 0.1),
-        (mf.WongWang(mu_0=0.03, coherence=10.0), "coherence", [10.0, 30.0, -20.0], 0.05),
-    ],
-    ids=lambda x: type(x).__name__ if isinstance(x, mf.AbstractNodeModel) else None,
-)
-def test_delayed_network_simulates_under_jit_vmap_and_grad(node, name, values, k):
-    check_network_simulation(node, name, values, k=k)
+NETWORK_CASES = [
+    pytest.param(mf.ReducedWongWang(), "w", [0.6, 0.9, 1.1], 0.1, id="ReducedWongWang"),
+    pytest.param(
+        mf.ReducedWongWangExcInh(), "J_I", [1.0, 1.3, 0.8], 0.1, id="ReducedWongWangExcInh"
+    ),
+    pytest.param(
+        mf.WongWang(mu_0=0.03, coherence=10.0),
+        "coherence",
+        [10.0, 30.0, -20.0],
+        0.05,
+        id="WongWang",
+    ),
+]
+
+
+@pytest.mark.parametrize("node, name, values, k", NETWORK_CASES)
+def test_delayed_network_simulates_under_jit_and_vmap(node, name, values, k):
+    check_network_simulation(delayed_network(node, k=k), name, values, grad=False)
+
+
+# The gradient through a delayed network compiles for ~30-60 s on a loaded 2-core machine:
+# slow suite. Every vector field's gradient is checked in the default suite below.
+@pytest.mark.slow
+@pytest.mark.parametrize("node, name, values, k", NETWORK_CASES)
+def test_gradient_through_a_delayed_network(node, name, values, k):
+    check_network_simulation(delayed_network(node, k=k), name, values[:2])
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_vector_field_gradient_matches_finite_differences(name):
+    cls, _, params, state, inputs = _random_case(name, n=3, seed=3)
+    projection = np.random.default_rng(4).normal(size=state.shape)
+    for key in params:
+
+        def scalar(value):
+            return jnp.sum(_vf(cls(**{**params, key: value}), state, inputs) * projection)
+
+        x = jnp.asarray(params[key])
+        eps = 1e-6 * float(np.max(np.abs(params[key])))
+        fd = finite_difference(scalar, x, eps=eps)
+        atol = 1e-7 * np.abs(fd).max()  # FD round-off, relative to the largest entry
+        np.testing.assert_allclose(jax.grad(scalar)(x), fd, rtol=1e-5, atol=atol, err_msg=key)
+    # and with respect to the state (the solver's Jacobian-vector products)
+    state_grad = jax.grad(lambda s: jnp.sum(_vf(cls(**params), s, inputs) * projection))
+    fd = finite_difference(lambda s: jnp.sum(_vf(cls(**params), s, inputs) * projection), state)
+    np.testing.assert_allclose(state_grad(jnp.asarray(state)), fd, rtol=1e-5, atol=1e-12)
 
 
 @pytest.mark.parametrize("cls", [mf.ReducedWongWang, mf.ReducedWongWangExcInh, mf.WongWang])
 def test_unknown_parameter_names_the_valid_ones(cls):
     valid = list(SPECS[cls.__name__][2])
-    with pytest.raises(TypeError, match=r"has no parameter 'tau_s'; its parameters are .*gamma") as info:
+    with pytest.raises(
+        TypeError, match=r"has no parameter 'tau_s'; its parameters are .*gamma"
+    ) as info:
         cls(tau_s=100.0)
     assert all(name in str(info.value) for name in valid)
     with pytest.raises(TypeError, match="has no parameter 'tau_s'"):
@@ -411,7 +472,9 @@ def test_per_region_parameters_of_the_wrong_length_are_refused(cls):
     conn = mf.Connectome(np.ones((3, 3)) - np.eye(3))
     name = "gamma"
     mf.Network(cls(**{name: np.full(3, 0.6)}), conn)  # one per region: fine
-    with pytest.raises(ValueError, match=rf"{cls.__name__}.{name} must be a scalar or have shape \(3,\).*\(4,\)"):
+    with pytest.raises(
+        ValueError, match=rf"{cls.__name__}.{name} must be a scalar or have shape \(3,\).*\(4,\)"
+    ):
         mf.Network(cls(**{name: np.full(4, 0.6)}), conn)
 
 
