@@ -72,7 +72,7 @@ def test_vector_field_matches_reference_and_its_gradient_finite_differences(name
 def test_linear_matches_tvb():
     models = pytest.importorskip("tvb.simulator.models")
     _, _, params, state, inputs = _random_case("LinearNode", n=6, seed=2)
-    tvb = models.Linear(gamma=params["gamma"])
+    tvb = models.Linear(gamma=params["gamma"][:, None])  # per node: (N, 1) in TVB
     tvb.configure()
     expected = tvb.dfun(state[..., None], inputs[..., None])[..., 0]
     np.testing.assert_allclose(_vf(mf.LinearNode(**params), state, inputs), expected, rtol=1e-12)

@@ -188,8 +188,8 @@ def _tvb_dfun(tvb_model, state, coupling):
 def test_reduced_wong_wang_matches_tvb():
     models = pytest.importorskip("tvb.simulator.models")
     _, _, params, state, inputs = _random_case("ReducedWongWang", n=6, seed=1)
-    tvb = models.ReducedWongWang(**{k: np.asarray(v) for k, v in params.items() if k != "I_0"})
-    tvb.I_o = np.asarray(params["I_0"])
+    renamed = {"tau_S": "tau_s", "I_0": "I_o"}
+    tvb = models.ReducedWongWang(**{renamed.get(k, k): np.asarray(v) for k, v in params.items()})
     # TVB adds J_N * coupling to x; here the input is that current.
     expected = _tvb_dfun(tvb, state, inputs / params["J_N"])
     np.testing.assert_allclose(
