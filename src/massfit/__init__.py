@@ -20,6 +20,7 @@ from ._coupling import (
     SigmoidalJansenRit as SigmoidalJansenRit,
     Tanh as Tanh,
 )
+from ._feedback_inhibition import feedback_inhibition_weights as feedback_inhibition_weights
 from ._fit import (
     cma_es as cma_es,
     differential_evolution as differential_evolution,
@@ -35,11 +36,16 @@ from ._models import (
     Hopf as Hopf,
     JansenRit as JansenRit,
     Kuramoto as Kuramoto,
+    LinearNode as LinearNode,
+    Lorenz as Lorenz,
     MontbrioPazoRoxin as MontbrioPazoRoxin,
     param as param,
+    ReducedWongWang as ReducedWongWang,
+    ReducedWongWangExcInh as ReducedWongWangExcInh,
     StuartLandau as StuartLandau,
     ThresholdLinear as ThresholdLinear,
     WilsonCowan as WilsonCowan,
+    WongWang as WongWang,
 )
 from ._network import Network as Network
 from ._noise import (
