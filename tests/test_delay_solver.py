@@ -159,6 +159,7 @@ def test_matches_independent_reference(small_network):
     np.testing.assert_array_equal(np.asarray(coarse.ys), np.asarray(traj.ys)[9::10])
 
 
+@pytest.mark.slow
 def test_jit_vmap_grad_agree(small_network):
     net = small_network
 
@@ -188,6 +189,7 @@ def test_grad_per_region_parameter(small_network):
                                finite_difference(loss, a0), rtol=1e-5, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_grad_speed_interpolated(small_network):
     s = small_network
     net = mf.Network(s.node, s.connectome, k=s.k, speed=s.speed, max_delay=10.0)
@@ -202,6 +204,7 @@ def test_grad_speed_interpolated(small_network):
     assert abs(float(grad)) > 1e-6  # the interpolated read really depends on speed
 
 
+@pytest.mark.slow
 def test_network_inside_user_module(small_network):
     class Wrapper(eqx.Module):
         net: mf.Network

@@ -160,7 +160,10 @@ def test_lorenz_is_bounded_chaos_with_the_known_lyapunov_exponent():
 
 NETWORK_CASES = [
     pytest.param(mf.LinearNode(gamma=-0.5), "gamma", [-0.5, -0.2, -1.0], 0.1, id="LinearNode"),
-    pytest.param(mf.Lorenz(), "rho", [28.0, 20.0, 35.0], 0.05, id="Lorenz"),
+    # (one family per file in the default suite: each network compiles twice)
+    pytest.param(
+        mf.Lorenz(), "rho", [28.0, 20.0, 35.0], 0.05, id="Lorenz", marks=pytest.mark.slow
+    ),
 ]
 
 

@@ -339,6 +339,7 @@ def test_feedback_inhibition_holds_every_region_at_3_hz():
     np.testing.assert_allclose(with_fic, 3.0, rtol=1e-5)  # the exact steady state
 
 
+@pytest.mark.slow
 def test_feedback_inhibition_under_jit_vmap_and_grad():
     conn = mf.datasets.load_dataset("realistic_connectome", n_regions=6)
     net = mf.Network(mf.ReducedWongWangExcInh(lambda_=0.5), conn, mf.Linear(), k=0.05, speed=10.0)
@@ -407,8 +408,15 @@ def test_wong_wang_biased_stimulus_decides_for_the_favoured_pool():
 
 NETWORK_CASES = [
     pytest.param(mf.ReducedWongWang(), "w", [0.6, 0.9, 1.1], 0.1, id="ReducedWongWang"),
+    # One family per file in the default suite (each network compiles twice): the rest in
+    # the slow suite.
     pytest.param(
-        mf.ReducedWongWangExcInh(), "J_I", [1.0, 1.3, 0.8], 0.1, id="ReducedWongWangExcInh"
+        mf.ReducedWongWangExcInh(),
+        "J_I",
+        [1.0, 1.3, 0.8],
+        0.1,
+        id="ReducedWongWangExcInh",
+        marks=pytest.mark.slow,
     ),
     pytest.param(
         mf.WongWang(mu_0=0.03, coherence=10.0),
@@ -416,6 +424,7 @@ NETWORK_CASES = [
         [10.0, 30.0, -20.0],
         0.05,
         id="WongWang",
+        marks=pytest.mark.slow,
     ),
 ]
 

@@ -52,6 +52,7 @@ def test_online_equals_post_hoc(solver):
     np.testing.assert_array_equal(online.final_state, full.final_state)
 
 
+@pytest.mark.slow
 def test_online_under_jit_and_vmap_matches_eager():
     net = _network()
     bold = {"bold": massfit.BOLD(period=50.0, drive="x")}
@@ -73,6 +74,7 @@ def test_online_under_jit_and_vmap_matches_eager():
     assert float(jnp.max(jnp.abs(batched[0] - batched[2]))) > 0
 
 
+@pytest.mark.slow
 def test_transient_drops_early_samples_and_trace_on_request():
     net, key = _network(), jr.key(1)
     bold = {"bold": massfit.BOLD(period=100.0, drive="x")}

@@ -2,7 +2,6 @@
 
 from typing import ClassVar
 
-import diffrax
 import jax
 import jax.numpy as jnp
 import jax.random as jr
@@ -106,7 +105,10 @@ def noisy_delayed_network():
 
 @pytest.mark.parametrize(
     "noise",
-    [mf.AdditiveNoise(0.05), pytest.param(mf.OrnsteinUhlenbeckNoise(0.1, 3.0), marks=pytest.mark.slow)],
+    [
+        mf.AdditiveNoise(0.05),
+        pytest.param(mf.OrnsteinUhlenbeckNoise(0.1, 3.0), marks=pytest.mark.slow),
+    ],
 )
 @pytest.mark.parametrize("solver", [mf.Heun(), pytest.param(mf.RK4(), marks=pytest.mark.slow)])
 def test_chunked_run_is_bit_identical(noisy_delayed_network, noise, solver):

@@ -132,7 +132,7 @@ def _delayed(noise=None, speed=5.0, **kwargs):
     [
         pytest.param(mf.Euler(), marks=pytest.mark.slow),
         mf.Heun(),
-        mf.RK4(),
+        pytest.param(mf.RK4(), marks=pytest.mark.slow),
         pytest.param(mf.RK4(interpolate_delays=True), marks=pytest.mark.slow),
     ],
     ids=["euler", "heun", "rk4", "rk4-interp"],
@@ -172,6 +172,7 @@ def test_history_needs_its_state():
 # --- delay bounds -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bounded_speed_sets_delay_bounds_and_runs_anywhere_inside():
     net = _delayed(speed=mf.Bounded(5.0, 2.0, 10.0))
     # Longest tract 20 mm / lowest speed 2; shortest 10 mm / highest speed 10.
@@ -307,6 +308,7 @@ def _x_sum(net, solver):
     return jnp.sum(mf.simulate(net, duration=60.0, dt=0.2, solver=solver)["x"] ** 2)
 
 
+@pytest.mark.slow
 def test_speed_gradient_through_whole_step_lags_warns_not_silent():
     net = _delayed_pair(speed=mf.Bounded(5.0, 2.0, 8.0))
 

@@ -296,9 +296,10 @@ def simulate(
     block = delays.block
 
     forward_mode = _forward_differentiated(network, inputs, initial_state)
-    reverse_only = (
-        not forward_mode if adjoint is None else isinstance(adjoint, diffrax.RecursiveCheckpointAdjoint)
-    )
+    if adjoint is None:
+        reverse_only = not forward_mode
+    else:
+        reverse_only = isinstance(adjoint, diffrax.RecursiveCheckpointAdjoint)
     term = NetworkTerm(
         network=network,
         dt=jnp.asarray(dt, dtype),
