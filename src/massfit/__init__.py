@@ -32,13 +32,19 @@ from ._fit import (
 )
 from ._models import (
     AbstractNodeModel as AbstractNodeModel,
+    CoombesByrne as CoombesByrne,
+    Epileptor as Epileptor,
+    FitzHughNagumo as FitzHughNagumo,
+    Generic2dOscillator as Generic2dOscillator,
     Hopf as Hopf,
     JansenRit as JansenRit,
     Kuramoto as Kuramoto,
+    LarterBreakspear as LarterBreakspear,
     MontbrioPazoRoxin as MontbrioPazoRoxin,
     param as param,
     StuartLandau as StuartLandau,
     ThresholdLinear as ThresholdLinear,
+    VanDerPol as VanDerPol,
     WilsonCowan as WilsonCowan,
 )
 from ._network import Network as Network

@@ -1,6 +1,7 @@
 """The node-model interface: one neural mass, vectorised over regions."""
 
 import abc
+import dataclasses
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -44,6 +45,17 @@ class AbstractNodeModel(eqx.Module):
 
     Time is in ms and rates in 1/ms, everywhere.
     """
+
+    def __new__(cls, *args, **kwargs):
+        # The dataclass `__init__` would say only "unexpected keyword argument": name the
+        # parameters the model does have, so a typo is a one-look fix.
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        unknown = [name for name in kwargs if name not in names]
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__} has no parameter {unknown[0]!r}; its parameters are {names}."
+            )
+        return super().__new__(cls)
 
     #: Names of the state variables, in row order.
     variables: AbstractClassVar[tuple[str, ...]]
