@@ -361,24 +361,30 @@ def test_default_parameters_match_reference_defaults(name):
     )
 
 
-# TVB model name, our input row per TVB coupling row, parameter renames (ours -> TVB's).
+# TVB model name, our input row per TVB coupling row, parameter renames (ours -> TVB's),
+# parameter shape suffix (TVB's numpy dfuns want (N, 1) with the mode axis; its numba ones (N,)).
 TVB = {
-    "Generic2dOscillator": ("Generic2dOscillator", [0], {}),
-    "Epileptor": ("Epileptor", [0, 3], {}),
-    "LarterBreakspear": ("LarterBreakspear", [0], {}),
-    "CoombesByrne": ("CoombesByrne", [0, None, None, None], {"delta": "Delta", "kappa": "k"}),
+    "Generic2dOscillator": ("Generic2dOscillator", [0], {}, ()),
+    "Epileptor": ("Epileptor", [0, 3], {}, ()),
+    "LarterBreakspear": ("LarterBreakspear", [0], {}, (1,)),
+    "CoombesByrne": (
+        "CoombesByrne",
+        [0, None, None, None],
+        {"delta": "Delta", "kappa": "k"},
+        (1,),
+    ),  # fmt: skip
 }
 
 
 @pytest.mark.parametrize("name", list(TVB))
 def test_matches_tvb(name):
     tvb_models = pytest.importorskip("tvb.simulator.models")
-    tvb_name, rows, renames = TVB[name]
+    tvb_name, rows, renames, suffix = TVB[name]
     cls, _, params, state, _ = _random_case(name, n=5, seed=11)
     rng = np.random.default_rng(12)
     coupling = rng.uniform(-1, 1, (len(rows), 5))
     tvb_model = getattr(tvb_models, tvb_name)(
-        **{renames.get(k, k): np.asarray(v) for k, v in params.items()}
+        **{renames.get(k, k): np.reshape(v, v.shape + suffix) for k, v in params.items()}
     )
     tvb_model.configure()
     expected = tvb_model.dfun(state[..., None], coupling[..., None])[..., 0]
