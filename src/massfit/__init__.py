@@ -33,9 +33,14 @@ from ._fit import (
 )
 from ._models import (
     AbstractNodeModel as AbstractNodeModel,
+    CoombesByrne as CoombesByrne,
+    Epileptor as Epileptor,
+    FitzHughNagumo as FitzHughNagumo,
+    Generic2dOscillator as Generic2dOscillator,
     Hopf as Hopf,
     JansenRit as JansenRit,
     Kuramoto as Kuramoto,
+    LarterBreakspear as LarterBreakspear,
     LinearNode as LinearNode,
     Lorenz as Lorenz,
     MontbrioPazoRoxin as MontbrioPazoRoxin,
@@ -44,6 +49,7 @@ from ._models import (
     ReducedWongWangExcInh as ReducedWongWangExcInh,
     StuartLandau as StuartLandau,
     ThresholdLinear as ThresholdLinear,
+    VanDerPol as VanDerPol,
     WilsonCowan as WilsonCowan,
     WongWang as WongWang,
 )

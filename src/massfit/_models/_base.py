@@ -1,7 +1,7 @@
 """The node-model interface: one neural mass, vectorised over regions."""
 
 import abc
-import inspect
+import dataclasses
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -47,18 +47,15 @@ class AbstractNodeModel(eqx.Module):
     """
 
     def __new__(cls, *args, **kwargs):
-        # equinox's own message ("unexpected keyword argument 'x'") does not say what the
-        # model's parameters are; a misspelt parameter should.
-        parameters = inspect.signature(cls.__init__).parameters
-        if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
-            unknown = [name for name in kwargs if name not in parameters]
-            if unknown:
-                valid = [name for name in parameters if name != "self"]
-                raise TypeError(
-                    f"{cls.__name__} has no parameter {unknown[0]!r}; its parameters are "
-                    f"{', '.join(valid)}."
-                )
-        return super().__new__(cls, *args, **kwargs)
+        # The dataclass `__init__` would say only "unexpected keyword argument": name the
+        # parameters the model does have, so a typo is a one-look fix.
+        names = tuple(f.name for f in dataclasses.fields(cls) if f.init)
+        unknown = [name for name in kwargs if name not in names]
+        if unknown:
+            raise TypeError(
+                f"{cls.__name__} has no parameter {unknown[0]!r}; its parameters are {names}."
+            )
+        return super().__new__(cls)
 
     #: Names of the state variables, in row order.
     variables: AbstractClassVar[tuple[str, ...]]
