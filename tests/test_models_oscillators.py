@@ -629,7 +629,10 @@ def _network_loss(name):
     return loss
 
 
-@pytest.mark.parametrize("name", NAMES)
+# One family in the default suite (each compiles for ~10 s); all of them in the slow suite.
+@pytest.mark.parametrize(
+    "name", [n if n == "Epileptor" else pytest.param(n, marks=pytest.mark.slow) for n in NAMES]
+)
 def test_delayed_network_jit_vmap(name):
     value = NETWORKS[name][3]
     losses = jax.jit(jax.vmap(_network_loss(name)))(jnp.asarray([0.9, 1.0, 1.1]) * value)
