@@ -580,7 +580,7 @@ def report(results, diffs):
         if value is None:
             return f"{'-':>{width}}"
         ratio = (ref / value) if inverse else (value / ref)
-        return f"{value:{fmt}} ({ratio:4.2f}x)".rjust(width)
+        return f"{value:{fmt}} ({ratio:5.2f}x)".rjust(width)
 
     def dx(name, label):
         d = diffs.get((name, label))
