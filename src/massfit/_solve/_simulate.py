@@ -187,7 +187,11 @@ def simulate(
     - `adjoint`: a diffrax adjoint. Default: `diffrax.ForwardMode()` when the run is being
         forward-differentiated (`jax.jacfwd`/`jax.jvp`, e.g. a forward-mode `massfit.fit`
         step: an array of `network`, `inputs` or `initial_state` is a forward-mode tracer),
-        else `diffrax.RecursiveCheckpointAdjoint()` (for `jax.grad`). Forward mode is
+        else `diffrax.RecursiveCheckpointAdjoint(checkpoints=...)` (for `jax.grad`), keeping
+        diffrax's ~sqrt(2 × blocks) checkpoints of the solver's carry (state, delay history,
+        observer carries) unless those copies would exceed 64 MiB, then fewer: the memory
+        of a reverse-mode gradient stays bounded however long the run, at the price of more
+        recomputation (pass your own `checkpoints=` to trade the other way). Forward mode is
         cheapest for a few parameters. Pass `adjoint=diffrax.ForwardMode()` yourself when
         the differentiated values reach the run otherwise (e.g. `jax.jacfwd` around a
         `jax.jit`-compiled function, or only through a function in `inputs`).
