@@ -15,6 +15,7 @@ from ._coupling import (
     AbstractSummedCoupling as AbstractSummedCoupling,
     Diffusive as Diffusive,
     KuramotoSine as KuramotoSine,
+    Laplacian as Laplacian,
     Linear as Linear,
     Sigmoidal as Sigmoidal,
     SigmoidalJansenRit as SigmoidalJansenRit,
