@@ -8,6 +8,7 @@ from . import (
     metrics as metrics,
     objectives as objectives,
     observation as observation,
+    stimuli as stimuli,
 )
 from ._connectome import Connectome as Connectome
 from ._coupling import (
