@@ -8,6 +8,7 @@ from . import (
     metrics as metrics,
     objectives as objectives,
     observation as observation,
+    stimuli as stimuli,
 )
 from ._connectome import Connectome as Connectome
 from ._coupling import (
@@ -15,6 +16,7 @@ from ._coupling import (
     AbstractSummedCoupling as AbstractSummedCoupling,
     Diffusive as Diffusive,
     KuramotoSine as KuramotoSine,
+    Laplacian as Laplacian,
     Linear as Linear,
     Sigmoidal as Sigmoidal,
     SigmoidalJansenRit as SigmoidalJansenRit,

@@ -18,6 +18,7 @@ from .._errors import check_key, describe, is_concrete
 from .._network import Network
 from .._noise import OrnsteinUhlenbeckNoise
 from .._params import _path_string, unwrap
+from .._stimuli import AbstractStimulus
 from ..observation._base import AbstractObserver, init_carry, sample_steps
 from ._base import AbstractDelaySolver, Divergence
 from ._delays import delays as solve_delays
@@ -86,9 +87,14 @@ class _Inputs(eqx.Module):
     shape: tuple[int, int] = eqx.field(static=True)
     start: Array
     dt: Array
+    # Stimuli are pytrees (their amplitudes are leaves that jit, vmap and grad see).
+    stimulus: AbstractStimulus | None = None
+    variables: tuple[str, ...] = eqx.field(static=True, default=())
 
     def __call__(self, t, theta, eta):
         out = jnp.zeros(self.shape, self.dt.dtype)
+        if self.stimulus is not None:
+            out = out + self.stimulus.input((t + theta) * self.dt, self.variables, self.shape[1])
         if self.arrays:
             # Arrays are piecewise constant: sample n drives every stage of step n.
             i = jnp.floor(t).astype(jnp.int32) - self.start.astype(jnp.int32)
@@ -128,7 +134,9 @@ def simulate(
     ts: MatrixLike | None = None,
     transient: RealLike = 0.0,
     variables: tuple[str, ...] | list[str] | str | None = None,
-    inputs: Mapping[str, ArrayLike | Callable] | None = None,
+    inputs: Mapping[str, ArrayLike | Callable | AbstractStimulus]
+    | AbstractStimulus
+    | None = None,
     initial_state: ArrayLike | None = None,
     history: History | None = None,
     continue_from: Trajectory | None = None,
@@ -161,6 +169,9 @@ def simulate(
     - `inputs`: external input per state variable name: an array of shape `(n_steps, N)`,
         `(n_steps,)` or `(N,)` (piecewise constant, sample `n` over step `n`), or a
         function of time in ms returning `(N,)` or a scalar. Added to the variable's input.
+        Or a stimulus of `massfit.stimuli` (which names the variables it drives; a sum of
+        stimuli is one), given alone (`inputs=stimulus`) or as the value of the one
+        variable it drives.
     - `initial_state`: `(V, N)` state at the start; default `network.node.initial_state`.
     - `history`: the delay history at the start; default a constant past equal to the
         initial state. It also fixes the start time: `t0 = history.step * dt`. A history
@@ -562,14 +573,26 @@ def _check_history(history, n_coupled, n, length, n_ou):
 def _build_inputs(inputs, network, n_steps, start, dt, dtype, noise_rows):
     node, n = network.node, network.n_regions
     arrays, array_rows, functions, function_rows, function_names = [], [], [], [], []
+    stimuli = []
+    if isinstance(inputs, AbstractStimulus):
+        stimuli.append(inputs)
+        inputs = {}
     if inputs is not None:
         if not isinstance(inputs, Mapping):
             raise TypeError(
                 "`inputs` must map state variable names to arrays or functions of time, e.g. "
-                f"{{'x': stimulus}}; got {describe(inputs)}."
+                f"{{'x': stimulus}}, or be a massfit.stimuli stimulus; got {describe(inputs)}."
             )
         for name, value in inputs.items():
             row = node.variable_index(name)
+            if isinstance(value, AbstractStimulus):
+                if value.variables != (name,):
+                    raise ValueError(
+                        f"`inputs[{name!r}]` is a stimulus of {value.variables}: give it under "
+                        "the variable it drives, or alone as inputs=stimulus."
+                    )
+                stimuli.append(value)
+                continue
             if callable(value):
                 functions.append(value)
                 function_rows.append(row)
@@ -588,6 +611,9 @@ def _build_inputs(inputs, network, n_steps, start, dt, dtype, noise_rows):
             _check_finite_array(f"inputs[{name!r}]", arr, None, network.connectome.labels)
             arrays.append(jnp.broadcast_to(arr, (arr.shape[0], n)))
             array_rows.append(row)
+    stimulus = sum(stimuli) if stimuli else None
+    if stimulus is not None:
+        stimulus.check(node.variables, n, "`inputs`: ")
     return _Inputs(
         arrays=tuple(arrays),
         array_rows=tuple(array_rows),
@@ -598,6 +624,8 @@ def _build_inputs(inputs, network, n_steps, start, dt, dtype, noise_rows):
         shape=(len(node.variables), n),
         start=jnp.asarray(start),
         dt=jnp.asarray(dt, dtype),
+        stimulus=stimulus,
+        variables=tuple(node.variables),
     )
 
 
