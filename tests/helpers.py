@@ -86,3 +86,28 @@ def check_network_simulation(network, name, values, *, duration=20.0, grad=True)
         np.testing.assert_allclose(
             jax.grad(loss)(values[0]), finite_difference(loss, values[0], eps=eps), rtol=1e-5
         )
+
+
+def uniform_in(rng, ranges, shape):
+    """`(len(ranges),) + shape` uniform draws, row `i` in `ranges[i] = (lo, hi)`."""
+    lo, hi = np.array(ranges, dtype=float).T
+    return rng.uniform(lo[:, None], hi[:, None], (len(ranges),) + shape)
+
+
+def random_case(specs, name, n, seed=0):
+    """A model class, its numpy reference, random per-region parameters, state and inputs
+    for `n` regions, from `specs[name] = (cls, reference, param_ranges, state_ranges,
+    input_ranges)`."""
+    cls, reference, param_ranges, state_ranges, input_ranges = specs[name]
+    rng = np.random.default_rng(seed)
+    params = {k: rng.uniform(lo, hi, n) for k, (lo, hi) in param_ranges.items()}
+    state = uniform_in(rng, state_ranges, (n,))
+    inputs = uniform_in(rng, input_ranges, (n,))
+    return cls, reference, params, state, inputs
+
+
+def vector_field(model, state, inputs=None):
+    """`model.vector_field` at `t = 0` (zero inputs by default); traceable."""
+    state = jnp.asarray(state)
+    inputs = jnp.zeros_like(state) if inputs is None else jnp.asarray(inputs)
+    return model.vector_field(jnp.asarray(0.0), state, inputs)

@@ -13,6 +13,8 @@ import scipy.optimize
 
 import massfit as mf
 
+from .helpers import random_case, vector_field as _vf
+
 
 # --- independent references, written from the papers (and TVB's dfuns) ----------------------
 
@@ -226,24 +228,8 @@ SPECS = {
 NAMES = list(SPECS)
 
 
-def _uniform(rng, ranges, shape):
-    lo, hi = np.array(ranges, dtype=float).T
-    return rng.uniform(lo[:, None], hi[:, None], (len(ranges),) + shape)
-
-
 def _random_case(name, n, seed=0):
-    cls, reference, param_ranges, state_ranges, input_ranges = SPECS[name]
-    rng = np.random.default_rng(seed)
-    params = {k: rng.uniform(lo, hi, n) for k, (lo, hi) in param_ranges.items()}
-    state = _uniform(rng, state_ranges, (n,))
-    inputs = _uniform(rng, input_ranges, (n,))
-    return cls, reference, params, state, inputs
-
-
-def _vf(model, state, inputs=None):
-    state = jnp.asarray(state)
-    inputs = jnp.zeros_like(state) if inputs is None else jnp.asarray(inputs)
-    return np.asarray(model.vector_field(jnp.asarray(0.0), state, inputs))
+    return random_case(SPECS, name, n, seed)
 
 
 def _isolated(node, n):
