@@ -242,6 +242,7 @@ def test_a_users_own_model():
 
 def test_a_users_model_with_partial_metadata_and_no_docstring():
     class Partial(massfit.AbstractNodeModel):
+        scale: jnp.ndarray  # no default: the user must give it
         tau: jnp.ndarray = massfit.param(5.0)
         drive: jnp.ndarray = massfit.param(0.1)
 
@@ -251,12 +252,14 @@ def test_a_users_model_with_partial_metadata_and_no_docstring():
         citation: ClassVar[str] = "My lab 2024"
 
         def vector_field(self, t, state, inputs):
-            return -state / self.tau + self.drive + inputs
+            return -state / self.tau + self.scale * self.drive + inputs
 
         def initial_state(self, n_regions):
             return jnp.zeros((1, n_regions))
 
     text = massfit.describe_model(Partial)
     assert "(no docstring)" in text
-    assert _table_rows(text, "parameter") == [["tau", "5", "ms"], ["drive", "0.1", "?"]]
+    assert _table_rows(text, "parameter") == [
+        ["scale", "(required)", "?"], ["tau", "5", "ms"], ["drive", "0.1", "?"]
+    ]
     assert "reference: My lab 2024" in text
