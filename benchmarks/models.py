@@ -1,11 +1,12 @@
 """Every node family on the common benchmark connectome: N = 80, 1 s simulated, Heun.
 
-One row per node model class that `massfit` exports (found by walking `massfit`'s namespace, so
-a new family gets a row without editing this script): the family with its default parameters
-on the bundled realistic connectome (N = 80), `Linear` coupling of strength `--k` on its default
-coupled variables, speed 10 mm/ms, dt 0.1 ms, float32, no noise, every step of the coupled
-variables saved. Reported: compile s, wall s per simulated s (best of `--repeats` after
-compiling), the ratio to `Hopf` in the same run, and whether the run stayed finite.
+One row per node model class that `massfit` exports (from `massfit.list_models()`, which walks
+`massfit`'s namespace, so a new family gets a row without editing this script): the family with
+its default parameters on the bundled realistic connectome (N = 80), `Linear` coupling of
+strength `--k` on its default coupled variables, speed 10 mm/ms, dt 0.1 ms, float32, no noise,
+every step of the coupled variables saved. Reported: compile s, wall s per simulated s (best of
+`--repeats` after compiling), the ratio to `Hopf` in the same run, and whether the run stayed
+finite.
 
     python benchmarks/models.py              # 1 s simulated per family
     python benchmarks/models.py --quick      # 0.2 s, one repeat
@@ -13,7 +14,6 @@ compiling), the ratio to `Hopf` in the same run, and whether the run stayed fini
 """
 
 import argparse
-import inspect
 
 import _common as c
 import numpy as np
@@ -23,17 +23,7 @@ import massfit
 
 def families() -> list[type]:
     """The node model classes `massfit` exports, by name."""
-    found = {}
-    for name in dir(massfit):
-        obj = getattr(massfit, name)
-        if (
-            inspect.isclass(obj)
-            and issubclass(obj, massfit.AbstractNodeModel)
-            and not inspect.isabstract(obj)
-            and obj is not massfit.AbstractNodeModel
-        ):
-            found[obj.__name__] = obj
-    return [found[name] for name in sorted(found)]
+    return [info.model for info in massfit.list_models()]
 
 
 def main():

@@ -10,6 +10,7 @@ from . import (
     observation as observation,
     stimuli as stimuli,
 )
+from ._catalogue import describe_model as describe_model, list_models as list_models
 from ._connectome import Connectome as Connectome
 from ._coupling import (
     AbstractCoupling as AbstractCoupling,

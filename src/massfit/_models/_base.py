@@ -2,6 +2,7 @@
 
 import abc
 import dataclasses
+from typing import ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -61,6 +62,11 @@ class AbstractNodeModel(eqx.Module):
     variables: AbstractClassVar[tuple[str, ...]]
     #: The variables that a network couples by default.
     coupled_variables: AbstractClassVar[tuple[str, ...]]
+    #: The unit of each parameter field, by name ("ms", "1/ms", "nA", "dimensionless", ...),
+    #: for `massfit.list_models`; a missing entry reads "?".
+    units: ClassVar[dict[str, str]] = {}
+    #: The reference(s) the equations follow, for `massfit.list_models`.
+    citation: ClassVar[str] = "?"
 
     @abc.abstractmethod
     def vector_field(self, t: Float[Array, ""], state: State, inputs: State) -> State:

@@ -45,7 +45,7 @@ class CoombesByrne(AbstractNodeModel):
     - `alpha`: synaptic rate, 1/ms; > 0.
     - `kappa`: synaptic coupling strength within the population, dimensionless.
     - `v_syn`: synaptic reversal potential, dimensionless (negative: inhibitory).
-    - `r0`, `V0`, `g0`, `q0`: initial state.
+    - `r0` (1/ms: the time unit is 1 ms), `V0`, `g0`, `q0` (dimensionless): initial state.
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -62,6 +62,15 @@ class CoombesByrne(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("r", "V", "g", "q")
     coupled_variables: ClassVar[tuple[str, ...]] = ("r",)
+    units: ClassVar[dict[str, str]] = {
+        "delta": "dimensionless", "eta": "dimensionless", "alpha": "1/ms", "kappa": "dimensionless",
+        "v_syn": "dimensionless", "r0": "1/ms", "V0": "dimensionless", "g0": "dimensionless",
+        "q0": "dimensionless",
+    }
+    citation: ClassVar[str] = (
+        "Coombes & Byrne 2019, in Nonlinear Dynamics in Computational Neuroscience "
+        "(Springer), pp. 1–16; TVB CoombesByrne"
+    )
 
     def __check_init__(self):
         check_range("CoombesByrne", "delta", self.delta, lower=0.0, strict=False)

@@ -85,6 +85,19 @@ class Epileptor(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("x1", "y1", "z", "x2", "y2", "g")
     coupled_variables: ClassVar[tuple[str, ...]] = ("x1", "x2")
+    units: ClassVar[dict[str, str]] = {
+        "x0": "dimensionless", "Iext": "dimensionless", "Iext2": "dimensionless",
+        "slope": "dimensionless", "a": "dimensionless", "b": "dimensionless", "c": "dimensionless",
+        "d": "dimensionless", "r": "dimensionless", "aa": "dimensionless", "bb": "dimensionless",
+        "tau": "dimensionless", "Kvf": "dimensionless", "Kf": "dimensionless",
+        "Ks": "dimensionless", "tt": "dimensionless", "x1_0": "dimensionless",
+        "y1_0": "dimensionless", "z0": "dimensionless", "x2_0": "dimensionless",
+        "y2_0": "dimensionless", "g0": "dimensionless",
+    }
+    citation: ClassVar[str] = (
+        "Jirsa et al. 2014, Brain 137, 2210; Proix et al. 2014, J. Neurosci. 34, 15009; "
+        "TVB Epileptor"
+    )
 
     def __check_init__(self):
         for name in ("r", "tau", "tt"):

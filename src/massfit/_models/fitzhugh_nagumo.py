@@ -35,8 +35,8 @@ class FitzHughNagumo(AbstractNodeModel):
     - `epsilon`: ratio of the recovery to the voltage time scale, dimensionless; > 0.
     - `I`: constant external current, dimensionless.
     - `tau`: the time unit, ms; > 0.
-    - `v0`, `w0`: initial state (default slightly off the resting point, so a noiseless
-        run moves).
+    - `v0`, `w0`: initial state, dimensionless (default slightly off the resting point, so a
+        noiseless run moves).
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -51,6 +51,14 @@ class FitzHughNagumo(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("v", "w")
     coupled_variables: ClassVar[tuple[str, ...]] = ("v",)
+    units: ClassVar[dict[str, str]] = {
+        "a": "dimensionless", "b": "dimensionless", "epsilon": "dimensionless",
+        "I": "dimensionless", "tau": "ms", "v0": "dimensionless", "w0": "dimensionless",
+    }
+    citation: ClassVar[str] = (
+        "FitzHugh 1961, Biophys. J. 1, 445; Nagumo, Arimoto & Yoshizawa 1962, Proc. IRE "
+        "50, 2061"
+    )
 
     def __check_init__(self):
         for name in ("epsilon", "tau"):

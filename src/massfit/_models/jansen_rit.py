@@ -41,8 +41,9 @@ class JansenRit(AbstractNodeModel):
         default is 5.52 mV).
     - `nu_max`: half the maximum firing rate, 1/ms (2 nu_max is the maximum); > 0.
     - `r`: sigmoid steepness, 1/mV; > 0.
-    - `J`: average number of synapses between populations; > 0.
-    - `a_1`, `a_2`, `a_3`, `a_4`: fractions of `J` in the four intra-column loops; >= 0.
+    - `J`: average number of synapses between populations, dimensionless; > 0.
+    - `a_1`, `a_2`, `a_3`, `a_4`: fractions of `J` in the four intra-column loops, dimensionless;
+        >= 0.
     - `mu`: mean external input rate onto pyramidal cells, 1/ms (0.22 = 220 Hz, within the
         paper's 120–320 Hz, gives alpha oscillations).
 
@@ -67,6 +68,12 @@ class JansenRit(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("y0", "y1", "y2", "y3", "y4", "y5")
     coupled_variables: ClassVar[tuple[str, ...]] = ("y1", "y2")
+    units: ClassVar[dict[str, str]] = {
+        "A": "mV", "B": "mV", "a": "1/ms", "b": "1/ms", "v0": "mV", "nu_max": "1/ms", "r": "1/mV",
+        "J": "dimensionless", "a_1": "dimensionless", "a_2": "dimensionless",
+        "a_3": "dimensionless", "a_4": "dimensionless", "mu": "1/ms",
+    }
+    citation: ClassVar[str] = "Jansen & Rit 1995, Biol. Cybern. 73, 357; TVB JansenRit"
 
     def __check_init__(self):
         for name in ("A", "B", "a", "b", "nu_max", "r", "J"):

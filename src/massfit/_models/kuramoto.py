@@ -45,6 +45,10 @@ class Kuramoto(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("theta",)
     coupled_variables: ClassVar[tuple[str, ...]] = ("theta",)
+    units: ClassVar[dict[str, str]] = {
+        "omega": "rad/ms", "theta0": "rad",
+    }
+    citation: ClassVar[str] = "Kuramoto 1975; Strogatz 2000, Physica D 143, 1; TVB Kuramoto"
 
     def vector_field(self, t, state: State, inputs: State) -> State:
         (theta_input,) = inputs

@@ -52,7 +52,8 @@ class LarterBreakspear(AbstractNodeModel):
     - `gCa`, `gK`, `gL`, `gNa`: Ca²⁺, K⁺, leak and Na⁺ conductances.
     - `VCa`, `VK`, `VL`, `VNa`: the corresponding Nernst potentials.
     - `TCa`, `TK`, `TNa`: channel thresholds; `d_Ca`, `d_K`, `d_Na`: their widths, > 0.
-    - `phi`: temperature scaling of `W`; `tau_K`: K⁺ relaxation time (in time units), > 0.
+    - `phi`: temperature scaling of `W`; `tau_K`: K⁺ relaxation time, ms (the model's time
+        unit, rescaled by `t_scale` like every time), > 0.
     - `aee`, `aei`, `aie`, `ane`, `ani`: synaptic strengths (excitatory to excitatory, to
         inhibitory, inhibitory to excitatory, non-specific to excitatory and inhibitory).
     - `b`: time-scale factor of `Z`; `rNMDA`: NMDA/AMPA ratio; `Iext`: subcortical input.
@@ -103,6 +104,23 @@ class LarterBreakspear(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("V", "W", "Z")
     coupled_variables: ClassVar[tuple[str, ...]] = ("V",)
+    units: ClassVar[dict[str, str]] = {
+        "gCa": "dimensionless", "gK": "dimensionless", "gL": "dimensionless",
+        "phi": "dimensionless", "gNa": "dimensionless", "TK": "dimensionless",
+        "TCa": "dimensionless", "TNa": "dimensionless", "VCa": "dimensionless",
+        "VK": "dimensionless", "VL": "dimensionless", "VNa": "dimensionless",
+        "d_K": "dimensionless", "tau_K": "ms", "d_Na": "dimensionless", "d_Ca": "dimensionless",
+        "aei": "dimensionless", "aie": "dimensionless", "b": "dimensionless", "C": "dimensionless",
+        "ane": "dimensionless", "ani": "dimensionless", "aee": "dimensionless",
+        "Iext": "dimensionless", "rNMDA": "dimensionless", "VT": "dimensionless",
+        "d_V": "dimensionless", "ZT": "dimensionless", "d_Z": "dimensionless",
+        "QV_max": "dimensionless", "QZ_max": "dimensionless", "t_scale": "dimensionless",
+        "V0": "dimensionless", "W0": "dimensionless", "Z0": "dimensionless",
+    }
+    citation: ClassVar[str] = (
+        "Larter, Speelman & Worth 1999, Chaos 9, 795; Breakspear, Terry & Friston 2003, "
+        "Network 14, 703; TVB LarterBreakspear"
+    )
 
     def __check_init__(self):
         for name in ("d_Ca", "d_K", "d_Na", "d_V", "d_Z", "tau_K", "t_scale"):

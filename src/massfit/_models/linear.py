@@ -22,7 +22,7 @@ class LinearNode(AbstractNodeModel):
 
     - `gamma`: rate, 1/ms; negative for a stable node (TVB's default -10/ms: a 0.1 ms
         decay time).
-    - `x0`: initial state (not the fixed point 0).
+    - `x0`: initial state, dimensionless (not the fixed point 0).
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -32,6 +32,10 @@ class LinearNode(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("x",)
     coupled_variables: ClassVar[tuple[str, ...]] = ("x",)
+    units: ClassVar[dict[str, str]] = {
+        "gamma": "1/ms", "x0": "dimensionless",
+    }
+    citation: ClassVar[str] = "TVB Linear (model)"
 
     def vector_field(self, t, state: State, inputs: State) -> State:
         return self.gamma * state + inputs

@@ -27,7 +27,7 @@ class Lorenz(AbstractNodeModel):
     - `sigma`, `rho`, `beta`: Lorenz's parameters, dimensionless.
     - `tau`: time scale, ms per Lorenz time unit; > 0. The default 10 ms makes the usual
         step of 0.01 time units `dt = 0.1` ms.
-    - `x0`, `y0`, `z0`: initial state (not a fixed point).
+    - `x0`, `y0`, `z0`: initial state, dimensionless (not a fixed point).
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -42,6 +42,11 @@ class Lorenz(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("x", "y", "z")
     coupled_variables: ClassVar[tuple[str, ...]] = ("x",)
+    units: ClassVar[dict[str, str]] = {
+        "sigma": "dimensionless", "rho": "dimensionless", "beta": "dimensionless", "tau": "ms",
+        "x0": "dimensionless", "y0": "dimensionless", "z0": "dimensionless",
+    }
+    citation: ClassVar[str] = "Lorenz 1963, J. Atmos. Sci. 20, 130"
 
     def __check_init__(self):
         check_range("Lorenz", "tau", self.tau, lower=0.0)

@@ -41,7 +41,7 @@ class MontbrioPazoRoxin(AbstractNodeModel):
     - `eta`: centre of that distribution (mean excitability), dimensionless.
     - `J`: recurrent synaptic weight, dimensionless.
     - `I`: constant external current, dimensionless.
-    - `r0` (1/ms), `V0`: initial state.
+    - `r0` (1/ms), `V0` (dimensionless): initial state.
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -56,6 +56,13 @@ class MontbrioPazoRoxin(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("r", "V")
     coupled_variables: ClassVar[tuple[str, ...]] = ("r",)
+    units: ClassVar[dict[str, str]] = {
+        "tau": "ms", "delta": "dimensionless", "eta": "dimensionless", "J": "dimensionless",
+        "I": "dimensionless", "r0": "1/ms", "V0": "dimensionless",
+    }
+    citation: ClassVar[str] = (
+        "Montbrió, Pazó & Roxin 2015, Phys. Rev. X 5, 021028; TVB MontbrioPazoRoxin"
+    )
 
     def __check_init__(self):
         for name in ("tau", "delta"):

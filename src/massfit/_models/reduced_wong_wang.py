@@ -44,7 +44,7 @@ class ReducedWongWang(AbstractNodeModel):
         bistable regime needs `w` above ~1.15 at `I_0 = 0.3`).
     - `J_N`: NMDA synaptic coupling, nA; >= 0.
     - `I_0`: background current, nA (the paper's 0.3; TVB's default is 0.33).
-    - `S0`: initial gating.
+    - `S0`: initial gating, dimensionless.
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -61,6 +61,13 @@ class ReducedWongWang(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("S",)
     coupled_variables: ClassVar[tuple[str, ...]] = ("S",)
+    units: ClassVar[dict[str, str]] = {
+        "a": "1/(nA·ms)", "b": "1/ms", "d": "ms", "gamma": "dimensionless", "tau_S": "ms",
+        "w": "dimensionless", "J_N": "nA", "I_0": "nA", "S0": "dimensionless",
+    }
+    citation: ClassVar[str] = (
+        "Deco et al. 2013, J. Neurosci. 33, 11239; Wong & Wang 2006; TVB ReducedWongWang"
+    )
 
     def __check_init__(self):
         for name in ("a", "d", "tau_S"):

@@ -49,11 +49,12 @@ class ReducedWongWangExcInh(AbstractNodeModel):
     - `w_plus`: local recurrent excitation, dimensionless; >= 0 (1.4).
     - `J_NMDA`: excitatory synaptic coupling, nA; >= 0 (0.15).
     - `J_I`: local inhibitory weight (the FIC weight), nA; >= 0 (1 before FIC).
-    - `W_E`, `W_I`: scalings of the background current onto each pool; >= 0 (1, 0.7).
+    - `W_E`, `W_I`: scalings of the background current onto each pool, dimensionless; >= 0
+        (1, 0.7).
     - `I_0`: background current, nA (0.382).
     - `lambda_`: share of the long-range input that also reaches the inhibitory pool,
         dimensionless; >= 0 (0).
-    - `S_E0`, `S_I0`: initial gatings.
+    - `S_E0`, `S_I0`: initial gatings, dimensionless.
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -79,6 +80,13 @@ class ReducedWongWangExcInh(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("S_E", "S_I")
     coupled_variables: ClassVar[tuple[str, ...]] = ("S_E",)
+    units: ClassVar[dict[str, str]] = {
+        "a_E": "1/(nA·ms)", "b_E": "1/ms", "d_E": "ms", "gamma": "dimensionless", "tau_E": "ms",
+        "w_plus": "dimensionless", "J_NMDA": "nA", "J_I": "nA", "W_E": "dimensionless",
+        "a_I": "1/(nA·ms)", "b_I": "1/ms", "d_I": "ms", "tau_I": "ms", "W_I": "dimensionless",
+        "I_0": "nA", "lambda_": "dimensionless", "S_E0": "dimensionless", "S_I0": "dimensionless",
+    }
+    citation: ClassVar[str] = "Deco et al. 2014, J. Neurosci. 34, 7886; TVB ReducedWongWangExcInh"
 
     def __check_init__(self):
         for name in ("a_E", "a_I", "d_E", "d_I", "tau_E", "tau_I"):

@@ -41,7 +41,8 @@ class StuartLandau(AbstractNodeModel):
     - `omega`: angular frequency at zero amplitude, rad/ms (10 Hz is `2 * pi * 0.010`).
     - `beta`: amplitude saturation, 1/ms per unit amplitude squared; must be > 0.
     - `gamma`: shear (nonisochronicity), rad/ms per unit amplitude squared.
-    - `x0`, `y0`: initial state (same for every region unless arrays of shape `(N,)`).
+    - `x0`, `y0`: initial state, dimensionless (same for every region unless arrays of
+        shape `(N,)`).
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -55,6 +56,14 @@ class StuartLandau(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("x", "y")
     coupled_variables: ClassVar[tuple[str, ...]] = ("x",)
+    units: ClassVar[dict[str, str]] = {
+        "a": "1/ms", "omega": "rad/ms", "beta": "1/ms", "gamma": "rad/ms", "x0": "dimensionless",
+        "y0": "dimensionless",
+    }
+    citation: ClassVar[str] = (
+        "Pikovsky, Rosenblum & Kurths 2001, Synchronization (Cambridge University "
+        "Press); Aranson & Kramer 2002, Rev. Mod. Phys. 74, 99"
+    )
 
     def __check_init__(self):
         check_range("StuartLandau", "beta", self.beta, lower=0.0)

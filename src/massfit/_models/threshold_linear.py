@@ -63,6 +63,12 @@ class ThresholdLinear(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("E", "I")
     coupled_variables: ClassVar[tuple[str, ...]] = ("E",)
+    units: ClassVar[dict[str, str]] = {
+        "tau_e": "ms", "tau_i": "ms", "beta_e": "1/(ms·pA)", "beta_i": "1/(ms·pA)", "w_ee": "pA·ms",
+        "w_ei": "pA·ms", "w_ie": "pA·ms", "w_ii": "pA·ms", "i_bg_e": "pA", "i_bg_i": "pA",
+        "e0": "1/ms", "i0": "1/ms",
+    }
+    citation: ClassVar[str] = "Chaudhuri et al. 2015, Neuron 88, 419"
 
     def __check_init__(self):
         for name in ("tau_e", "tau_i"):

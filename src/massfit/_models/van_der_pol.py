@@ -29,7 +29,7 @@ class VanDerPol(AbstractNodeModel):
 
     - `mu`: nonlinear damping, dimensionless; >= 0 (0 is the harmonic oscillator).
     - `omega`: angular frequency of the time unit, rad/ms; > 0 (10 Hz is `2 * pi * 0.010`).
-    - `x0`, `y0`: initial state.
+    - `x0`, `y0`: initial state, dimensionless.
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -41,6 +41,10 @@ class VanDerPol(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("x", "y")
     coupled_variables: ClassVar[tuple[str, ...]] = ("x",)
+    units: ClassVar[dict[str, str]] = {
+        "mu": "dimensionless", "omega": "rad/ms", "x0": "dimensionless", "y0": "dimensionless",
+    }
+    citation: ClassVar[str] = "van der Pol 1926, Phil. Mag. 2, 978"
 
     def __check_init__(self):
         check_range("VanDerPol", "mu", self.mu, lower=0.0, strict=False)

