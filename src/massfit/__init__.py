@@ -51,6 +51,10 @@ from ._models import (
     ThresholdLinear as ThresholdLinear,
     VanDerPol as VanDerPol,
     WilsonCowan as WilsonCowan,
+    WilsonCowanAdaptive as WilsonCowanAdaptive,
+    WilsonCowanDivisive as WilsonCowanDivisive,
+    WilsonCowanLinear as WilsonCowanLinear,
+    WilsonCowanThreePopulation as WilsonCowanThreePopulation,
     WongWang as WongWang,
 )
 from ._network import Network as Network

@@ -43,7 +43,7 @@ class AbstractNoise(eqx.Module):
         state `rows` this noise acts on."""
 
     def input_draws(
-        self, key: PRNGKeyArray, step, count: int, eta: Float[Array, "K N"]
+        self, key: PRNGKeyArray | None, step, count: int, eta: Float[Array, "K N"]
     ) -> Float[Array, "S K N"] | None:
         """The random numbers the input noise uses over the `count` steps from absolute
         `step`, drawn together (one call per block, like `increments`); `None` (default) if
