@@ -20,8 +20,14 @@ def S(u, a, theta):
 def np_wc(p, s, u, shifted):
     e, i = s
     f = S if shifted else (lambda x, a, th: 1 / (1 + np.exp(-a * (x - th))))
-    de = (-e + (1 - p["r"] * e) * f(p["c_ee"] * e - p["c_ie"] * i + p["p_e"] + u[0], p["a_e"], p["mu_e"])) / p["tau_e"]  # noqa: E501
-    di = (-i + (1 - p["r"] * i) * f(p["c_ei"] * e - p["c_ii"] * i + p["p_i"] + u[1], p["a_i"], p["mu_i"])) / p["tau_i"]  # noqa: E501
+    de = (
+        -e
+        + (1 - p["r"] * e) * f(p["c_ee"] * e - p["c_ie"] * i + p["p_e"] + u[0], p["a_e"], p["mu_e"])
+    ) / p["tau_e"]  # noqa: E501
+    di = (
+        -i
+        + (1 - p["r"] * i) * f(p["c_ei"] * e - p["c_ii"] * i + p["p_i"] + u[1], p["a_i"], p["mu_i"])
+    ) / p["tau_i"]  # noqa: E501
     return np.stack([de, di])
 
 
@@ -29,7 +35,9 @@ def np_linear(p, s, u):
     e, i = s
     xe = np.maximum(p["c_ee"] * e - p["c_ie"] * i + p["p_e"] + u[0], 0)
     xi = np.maximum(p["c_ei"] * e - p["c_ii"] * i + p["p_i"] + u[1], 0)
-    return np.stack([(-e + (1 - p["r"] * e) * xe) / p["tau_e"], (-i + (1 - p["r"] * i) * xi) / p["tau_i"]])  # noqa: E501
+    return np.stack(
+        [(-e + (1 - p["r"] * e) * xe) / p["tau_e"], (-i + (1 - p["r"] * i) * xi) / p["tau_i"]]
+    )  # noqa: E501
 
 
 def np_divisive(p, s, u):
@@ -301,9 +309,13 @@ def test_unknown_sigmoid():
 
 @pytest.mark.parametrize(
     "cls, name, value",
-    [(mf.WilsonCowan, "r", -1.0), (mf.WilsonCowanDivisive, "sigma_e", 0.0),
-     (mf.WilsonCowanAdaptive, "tau_ae", -5.0), (mf.WilsonCowanThreePopulation, "tau_m", 0.0),
-     (mf.WilsonCowanLinear, "c_ie", -0.1)],  # fmt: skip
+    [
+        (mf.WilsonCowan, "r", -1.0),
+        (mf.WilsonCowanDivisive, "sigma_e", 0.0),
+        (mf.WilsonCowanAdaptive, "tau_ae", -5.0),
+        (mf.WilsonCowanThreePopulation, "tau_m", 0.0),
+        (mf.WilsonCowanLinear, "c_ie", -0.1),
+    ],  # fmt: skip
 )
 def test_bad_parameter_raises(cls, name, value):
     with pytest.raises(ValueError, match=rf"{cls.__name__}: `{name}` must be >=? 0"):

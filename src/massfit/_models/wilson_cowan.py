@@ -16,6 +16,7 @@ from .._custom_types import Parameter, State
 from .._errors import check_range
 from ._base import AbstractNodeModel, param, stack_initial
 
+
 _SIGMOIDS = ("unshifted", "shifted")
 
 
@@ -58,12 +59,13 @@ class WilsonCowan(AbstractNodeModel):
     brainmass's variants with the same equations are options of this class (its `wXY`
     weights read "to X from Y" in its `WilsonCowanStep`: `wIE` is our `c_ie`):
 
-    | brainmass | here |
-    |---|---|
-    | `WilsonCowanStep` | `sigmoid="shifted"`, `tau_e = tau_i = 1`, `a_e = 1.2`, `mu_e = 2.8`, `a_i = 1`, `mu_i = 4`, `c_ee, c_ie, c_ei, c_ii = 12, 4, 13, 11` |
-    | `WilsonCowanNoSaturationStep` | the same with `r = 0` (no refractory factor) |
-    | `WilsonCowanSymmetricStep` | the same with `tau_e = tau_i`, `a_e = a_i = 1.1`, `mu_e = mu_i = 3.4` |
-    | `WilsonCowanSimplifiedStep` | the same with `c_ee = c_ei = w_exc = 8`, `c_ie = c_ii = w_inh = 12` |
+    - `WilsonCowanStep`: `sigmoid="shifted"`, `tau_e = tau_i = 1`, `a_e = 1.2`, `mu_e = 2.8`,
+      `a_i = 1`, `mu_i = 4`, `c_ee, c_ie, c_ei, c_ii = 12, 4, 13, 11`;
+    - `WilsonCowanNoSaturationStep`: the same with `r = 0` (no refractory factor);
+    - `WilsonCowanSymmetricStep`: the same with `a_e = a_i = 1.1`, `mu_e = mu_i = 3.4` (and
+      `tau_e = tau_i`);
+    - `WilsonCowanSimplifiedStep`: the same with `c_ee = c_ei = 8` (its `w_exc`) and
+      `c_ie = c_ii = 12` (its `w_inh`).
 
     **Arguments:**
 
@@ -123,12 +125,8 @@ class WilsonCowan(AbstractNodeModel):
     def vector_field(self, t, state: State, inputs: State) -> State:
         e, i = state
         input_e, input_i = inputs
-        s_e = self.transfer(
-            self.c_ee * e - self.c_ie * i + self.p_e + input_e, self.a_e, self.mu_e
-        )
-        s_i = self.transfer(
-            self.c_ei * e - self.c_ii * i + self.p_i + input_i, self.a_i, self.mu_i
-        )
+        s_e = self.transfer(self.c_ee * e - self.c_ie * i + self.p_e + input_e, self.a_e, self.mu_e)
+        s_i = self.transfer(self.c_ei * e - self.c_ii * i + self.p_i + input_i, self.a_i, self.mu_i)
         de = (-e + (1 - self.r * e) * s_e) / self.tau_e
         di = (-i + (1 - self.r * i) * s_i) / self.tau_i
         return jnp.stack([de, di])
