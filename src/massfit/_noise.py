@@ -57,6 +57,22 @@ class AbstractNoise(eqx.Module):
         """The input-noise state `eta` after one step, given that step's slice of
         `input_draws` (`eta` itself if this noise has none)."""
 
+    def input_state_rows(self, n_rows: int) -> int:
+        """How many rows (each `(N,)`) the input-noise state has when the noise drives
+        `n_rows` state variables' inputs; 0 (default) without input noise."""
+        return 0
+
+    def initial_input_state(
+        self, key: PRNGKeyArray | None, n_rows: int, n_regions: int, dt, dtype
+    ) -> Float[Array, "R N"]:
+        """The input-noise state at the start of a run (drawn from its stationary
+        distribution where it has one), shape `(input_state_rows(n_rows), N)`."""
+        return jnp.zeros((self.input_state_rows(n_rows), n_regions), dtype)
+
+    def input_value(self, eta: Float[Array, "R N"]) -> Float[Array, "K N"]:
+        """What the input-noise state adds to the inputs of the `K` rows it drives."""
+        return eta
+
 
 class NoNoise(AbstractNoise):
     """No noise: nothing enters. What the solvers use for a network without noise."""
@@ -135,7 +151,19 @@ class MultiplicativeNoise(AbstractWhiteNoise):
         return self.sigma * state
 
 
-class OrnsteinUhlenbeckNoise(AbstractNoise):
+class AbstractInputNoise(AbstractNoise):
+    """Noise added to the inputs of the node's equations (by default those of its coupled
+    variables) from a state the solver carries in `History.noise`; no white noise enters
+    the state directly."""
+
+    def increments(self, key, step, count, dt, shape, dtype):
+        return None
+
+    def state_noise(self, dw, state, rows):
+        return jnp.zeros_like(state)
+
+
+class OrnsteinUhlenbeckNoise(AbstractInputNoise):
     r"""Coloured (in time) input noise: an Ornstein–Uhlenbeck process $\eta$ per region and
     variable, added to the inputs of `variables`:
 
@@ -161,11 +189,13 @@ class OrnsteinUhlenbeckNoise(AbstractNoise):
         check_range("OrnsteinUhlenbeckNoise", "tau", self.tau, lower=0.0)
         check_range("OrnsteinUhlenbeckNoise", "sigma", self.sigma, lower=0.0, strict=False)
 
-    def increments(self, key, step, count, dt, shape, dtype):
-        return None
+    def input_state_rows(self, n_rows):
+        return n_rows
 
-    def state_noise(self, dw, state, rows):
-        return jnp.zeros_like(state)
+    def initial_input_state(self, key, n_rows, n_regions, dt, dtype):
+        # The stationary distribution, from `fold_in(fold_in(key, 0), 2)`.
+        draw = jr.normal(jr.fold_in(jr.fold_in(key, 0), 2), (n_rows, n_regions), dtype)
+        return self.sigma * draw
 
     def input_draws(self, key, step, count, eta):
         # Step `s`'s standard normals from `fold_in(fold_in(key, s), 1)`.
