@@ -63,6 +63,7 @@ from ._noise import (
     AdditiveNoise as AdditiveNoise,
     MultiplicativeNoise as MultiplicativeNoise,
     OrnsteinUhlenbeckNoise as OrnsteinUhlenbeckNoise,
+    PowerLawNoise as PowerLawNoise,
 )
 from ._params import (
     AbstractConstraint as AbstractConstraint,
