@@ -38,8 +38,8 @@ class Network(eqx.Module):
         `None` with all-zero lengths means no delays.
     - `coupled`: names of the node's state variables that are coupled; default the node's
         `coupled_variables`.
-    - `noise`: an `AdditiveNoise`, `MultiplicativeNoise` or `OrnsteinUhlenbeckNoise`, or
-        `None`.
+    - `noise`: an `AdditiveNoise`, `MultiplicativeNoise`, `OrnsteinUhlenbeckNoise` or
+        `PowerLawNoise`, or `None`.
     - `max_delay`: the longest delay the delay history must hold, ms (static). By default
         the longest delay of a non-zero edge, computed here from the concrete lengths and
         speed; with `speed=massfit.Bounded(v, lower, upper)`, the longest length divided by
