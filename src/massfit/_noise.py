@@ -247,22 +247,25 @@ class PowerLawNoise(AbstractInputNoise):
     Ornstein–Uhlenbeck processes (each integrated exactly over a step, unit variance), with
     corner frequencies two per decade from `f_min / 10` to `10 f_max` and variance weights
     fitted to $f^{-\alpha}$ over [`f_min`, `f_max`] (the fitted spectrum's local slope is
-    within 0.05 of α there); it flattens below `f_min` and steepens towards $f^{-2}$ above
-    `f_max`. For α < 0 it is the step-to-step difference of the process with exponent
-    α + 2 (differencing multiplies the spectrum by $4\sin^2(\pi f\,dt) \approx
-    (2\pi f\,dt)^2$), normalised; the base process of α = 0 and −2 is white per step
+    within 0.1 of α everywhere there, its mean slope within 0.01); it flattens below
+    `f_min` and steepens towards $f^{-2}$ above `f_max`. For α < 0 it is the step-to-step
+    difference of the process with exponent α + 2 (differencing multiplies the spectrum by
+    $4\sin^2(\pi f\,dt) \approx (2\pi f\,dt)^2$), normalised; the base process of α = 0
+    and −2 is white per step
     (independent standard normals), and these two do not use `f_min`, `f_max`.
 
     **Band.** The slope holds over [`f_min`, `f_max`] when `f_max · dt ≤ 0.02` (`dt` in s:
     `f_max` ≤ 200 Hz at `dt` = 0.1 ms); above that the step's sampling flattens the
     spectrum. For α = 0 and −2 it holds for every f with `f · dt ≤ 0.02`. Measured (Welch,
-    64 s of 32 regions, 1–40 Hz at `dt` = 0.5 ms): every colour within 0.03 of its α.
+    33 s of 32 regions, 1–40 Hz at `dt` = 0.5 ms, two keys): every named colour within 0.02
+    of its α.
 
-    `sigma` is the stationary standard deviation of the added input. For α ≤ 0 most power
-    lies near the Nyquist frequency 1/(2 dt): the same `sigma` at another `dt` puts another
-    power in a given band. Each step's normals come from `fold_in(fold_in(key, step), 1)`
-    and the process state travels in the solver's history, so a run is reproducible from
-    its key and a run continued with `continue_from=` repeats the whole run bit for bit.
+    `sigma` is the stationary standard deviation of the added input. For α ≤ 0 the power
+    reaches up to the Nyquist frequency 1/(2 dt) (evenly for α = 0, mostly near it for
+    α < 0): the same `sigma` at another `dt` puts another power into a given band. Each
+    step's normals come from `fold_in(fold_in(key, step), 1)` and the process state travels
+    in the solver's history, so a run is reproducible from its key and a run continued with
+    `continue_from=` repeats the whole run bit for bit.
     Unlike brainmass's "coloured" noise (coloured across regions), it is coloured in time.
 
     **Arguments:**
