@@ -251,8 +251,8 @@ class PowerLawNoise(AbstractInputNoise):
     `f_min` and steepens towards $f^{-2}$ above `f_max`. For α < 0 it is the step-to-step
     difference of the process with exponent α + 2 (differencing multiplies the spectrum by
     $4\sin^2(\pi f\,dt) \approx (2\pi f\,dt)^2$), normalised; the base process of α = 0
-    and −2 is white per step
-    (independent standard normals), and these two do not use `f_min`, `f_max`.
+    and −2 is white per step (independent standard normals), and these two do not use
+    `f_min`, `f_max`.
 
     **Band.** The slope holds over [`f_min`, `f_max`] when `f_max · dt ≤ 0.02` (`dt` in s:
     `f_max` ≤ 200 Hz at `dt` = 0.1 ms); above that the step's sampling flattens the
