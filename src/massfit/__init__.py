@@ -54,6 +54,10 @@ from ._models import (
     ThresholdLinear as ThresholdLinear,
     VanDerPol as VanDerPol,
     WilsonCowan as WilsonCowan,
+    WilsonCowanAdaptive as WilsonCowanAdaptive,
+    WilsonCowanDivisive as WilsonCowanDivisive,
+    WilsonCowanLinear as WilsonCowanLinear,
+    WilsonCowanThreePopulation as WilsonCowanThreePopulation,
     WongWang as WongWang,
 )
 from ._network import Network as Network
@@ -62,6 +66,7 @@ from ._noise import (
     AdditiveNoise as AdditiveNoise,
     MultiplicativeNoise as MultiplicativeNoise,
     OrnsteinUhlenbeckNoise as OrnsteinUhlenbeckNoise,
+    PowerLawNoise as PowerLawNoise,
 )
 from ._params import (
     AbstractConstraint as AbstractConstraint,

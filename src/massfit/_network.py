@@ -12,7 +12,7 @@ from ._coupling import AbstractCoupling, Diffusive
 from ._custom_types import Parameter, State
 from ._errors import check_range, eager_constants, is_concrete
 from ._models import AbstractNodeModel, as_param
-from ._noise import AbstractNoise, OrnsteinUhlenbeckNoise
+from ._noise import AbstractInputNoise, AbstractNoise
 from ._params import Bounded
 
 
@@ -38,8 +38,8 @@ class Network(eqx.Module):
         `None` with all-zero lengths means no delays.
     - `coupled`: names of the node's state variables that are coupled; default the node's
         `coupled_variables`.
-    - `noise`: an `AdditiveNoise`, `MultiplicativeNoise` or `OrnsteinUhlenbeckNoise`, or
-        `None`.
+    - `noise`: an `AdditiveNoise`, `MultiplicativeNoise`, `OrnsteinUhlenbeckNoise` or
+        `PowerLawNoise`, or `None`.
     - `max_delay`: the longest delay the delay history must hold, ms (static). By default
         the longest delay of a non-zero edge, computed here from the concrete lengths and
         speed; with `speed=massfit.Bounded(v, lower, upper)`, the longest length divided by
@@ -187,7 +187,7 @@ class Network(eqx.Module):
         if self.noise is None:
             return ()
         if self.noise.variables is None:
-            if isinstance(self.noise, OrnsteinUhlenbeckNoise):
+            if isinstance(self.noise, AbstractInputNoise):
                 return self.coupled_index
             return tuple(range(len(self.node.variables)))
         return tuple(self.node.variable_index(name) for name in self.noise.variables)

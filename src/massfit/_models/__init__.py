@@ -15,5 +15,11 @@ from .reduced_wong_wang_exc_inh import ReducedWongWangExcInh as ReducedWongWangE
 from .stuart_landau import StuartLandau as StuartLandau
 from .threshold_linear import ThresholdLinear as ThresholdLinear
 from .van_der_pol import VanDerPol as VanDerPol
-from .wilson_cowan import WilsonCowan as WilsonCowan
+from .wilson_cowan import (
+    WilsonCowan as WilsonCowan,
+    WilsonCowanAdaptive as WilsonCowanAdaptive,
+    WilsonCowanDivisive as WilsonCowanDivisive,
+    WilsonCowanLinear as WilsonCowanLinear,
+    WilsonCowanThreePopulation as WilsonCowanThreePopulation,
+)
 from .wong_wang import WongWang as WongWang

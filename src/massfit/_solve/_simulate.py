@@ -8,7 +8,6 @@ import diffrax
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-import jax.random as jr
 import numpy as np
 from jax.interpreters import ad
 from jaxtyping import Array, ArrayLike, Bool, Float, Int
@@ -16,7 +15,7 @@ from jaxtyping import Array, ArrayLike, Bool, Float, Int
 from .._custom_types import MatrixLike, RealLike
 from .._errors import check_key, describe, is_concrete
 from .._network import Network
-from .._noise import OrnsteinUhlenbeckNoise
+from .._noise import NoNoise
 from .._params import _path_string, unwrap
 from .._stimuli import AbstractStimulus
 from ..observation._base import AbstractObserver, init_carry, sample_steps
@@ -289,13 +288,10 @@ def simulate(
     delays = solve_delays(network, dt, solver)
     length = delays.length
 
-    n_ou = len(noise_rows) if isinstance(network.noise, OrnsteinUhlenbeckNoise) else 0
+    noise = NoNoise() if network.noise is None else network.noise
+    n_ou = noise.input_state_rows(len(noise_rows))
     if history is None:
-        eta0 = jnp.zeros((n_ou, n), dtype)
-        if n_ou:
-            # Start the coloured noise from its stationary distribution.
-            draw = jr.normal(jr.fold_in(jr.fold_in(key, 0), 2), (n_ou, n), dtype)
-            eta0 = network.noise.sigma * draw
+        eta0 = noise.initial_input_state(key, len(noise_rows), n, jnp.asarray(dt, dtype), dtype)
         history = constant_history(state0[cidx], length, 0, eta0)
     else:
         _check_history(history, len(network.coupled), n, length, n_ou)

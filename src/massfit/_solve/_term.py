@@ -61,7 +61,7 @@ class NetworkTerm(diffrax.AbstractTerm):
 
     def vf(self, t, y, args):
         state, eta = y
-        inputs = self.inputs(t, 0.0, eta)
+        inputs = self.inputs(t, 0.0, self.noise.input_value(eta))
         coupling = self.network.instantaneous_coupling(state)
         d_state = self.network.drift(t * self.dt, state, coupling, inputs) * self.dt
         return d_state, jnp.zeros_like(eta)
@@ -92,7 +92,7 @@ class NetworkTerm(diffrax.AbstractTerm):
         current = state[jnp.array(net.coupled_index)]
         weights = net.connectome.weights
         coupling = net.coupling.apply(net.k, weights, self.current, afferent, current)
-        inputs = self.inputs(t, theta, eta)
+        inputs = self.inputs(t, theta, self.noise.input_value(eta))
         return net.drift((t + theta) * self.dt, state, coupling, inputs)
 
     @property
