@@ -433,3 +433,35 @@ def test_lead_field_non_finite_gain():
         jax.vmap(lambda g: LeadField(g, period=1.0, drive="x")(x, dt=1.0))(gains)
     finite = jax.vmap(lambda g: LeadField(g, period=1.0, drive="x")(x, dt=1.0))(gains[:1])
     np.testing.assert_allclose(np.asarray(finite), 4.0)
+
+
+@pytest.mark.parametrize(
+    "observer",
+    [
+        massfit.BOLD(period=3.0, drive="x"),
+        massfit.observation.TemporalAverage(period=2.6, drive="x"),  # resets after a sample
+    ],
+    ids=["bold", "average"],
+)
+def test_advance_block_equals_advance_step_by_step(observer):
+    # A solver's block of K sub-steps (the last one short) holding at most one sample step:
+    # one readout per block gives the numbers of advancing step by step.
+    from massfit.observation._base import advance_block, at_most_one_sample_per
+
+    dt, k, n_steps, n = 0.5, 5, 43, 3
+    assert at_most_one_sample_per(observer, k, dt)
+    assert not at_most_one_sample_per(observer, k + 2, dt)
+    xs = np.random.default_rng(0).normal(size=(n_steps, n))
+    stepwise = init_carry(observer, n, dt, n_steps)
+    for step in range(1, n_steps + 1):
+        stepwise = advance(observer, stepwise, step, jnp.asarray(xs[step - 1]), dt)
+    blockwise = init_carry(observer, n, dt, n_steps)
+    padded = np.concatenate([xs, np.zeros((k, n))])
+    for first in range(1, n_steps + 1, k):
+        count = min(k, n_steps - first + 1)
+        block = jnp.asarray(padded[first - 1 : first - 1 + k])
+        blockwise = advance_block(observer, blockwise, first, block, count, dt)
+    assert int(blockwise.count) == len(stepwise.steps) > 0
+    np.testing.assert_allclose(blockwise.samples, stepwise.samples, rtol=1e-12, atol=1e-15)
+    for a, b in zip(jax.tree.leaves(blockwise.state), jax.tree.leaves(stepwise.state)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-15)

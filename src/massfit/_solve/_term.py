@@ -10,7 +10,13 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from .._network import Network
 from .._noise import AbstractNoise, NoNoise
-from ..observation._base import AbstractObserver, advance, ObserverCarry
+from ..observation._base import (
+    AbstractObserver,
+    advance,
+    advance_block,
+    at_most_one_sample_per,
+    ObserverCarry,
+)
 from ._history import StageReads
 
 
@@ -49,6 +55,10 @@ class NetworkTerm(diffrax.AbstractTerm):
         out = {}
         for name, carry in observed.items():
             observer = self.observers[name]
+            if at_most_one_sample_per(observer, states.shape[0], dt):
+                xs = jnp.stack([observer.drive_of(s, variables) for s in states])
+                out[name] = advance_block(observer, carry, first, xs, count, dt)
+                continue
             for q in range(states.shape[0]):
                 x = observer.drive_of(states[q], variables)
                 valid = q < count

@@ -299,3 +299,54 @@ def advance(
     if reset is not state:
         state = jax.tree.map(lambda a, b: jnp.where(is_sample, a, b), reset, state)
     return ObserverCarry(state, samples, carry.count + is_sample.astype(jnp.int32), carry.steps)
+
+
+def at_most_one_sample_per(observer: AbstractObserver, steps: int, dt: float) -> bool:
+    """Whether any `steps` consecutive steps of `dt` ms hold at most one of the observer's
+    sample steps: true when `period / dt >= steps` (consecutive sample steps are then at
+    least `floor(period / dt)` apart; the ratio is read as in `sample_steps`)."""
+    ratio = Fraction(as_period(observer.period) / check_dt(dt)).limit_denominator(10**6)
+    return ratio >= steps
+
+
+def advance_block(
+    observer: AbstractObserver,
+    carry: ObserverCarry,
+    first: ArrayLike,
+    xs: Array,
+    count: ArrayLike,
+    dt: float,
+) -> ObserverCarry:
+    """[`massfit.observation.advance`][] over the first `count` of `K = len(xs)` consecutive
+    steps, numbered `first, first + 1, ...`, for an observer with at most one sample step
+    among them (see `at_most_one_sample_per`): the same numbers, with one readout and one
+    write of the sample buffer per call instead of one per step (what a solver's block of
+    sub-steps needs; in reverse mode each write would otherwise be differentiated)."""
+    n_samples = carry.steps.shape[0]
+    state = carry.state
+    if n_samples == 0:
+        for q in range(xs.shape[0]):
+            new = observer.step(state, xs[q], dt)
+            state = jax.tree.map(lambda a, b: jnp.where(q < count, a, b), new, state)
+        return eqx.tree_at(lambda c: c.state, carry, state)
+    index = jnp.minimum(carry.count, n_samples - 1)
+    target = carry.steps[index]
+    pending = carry.count < n_samples
+    first = jnp.asarray(first).astype(carry.steps.dtype)
+    taken = jnp.zeros((), bool)
+    sampled = state
+    for q in range(xs.shape[0]):
+        new = observer.step(state, xs[q], dt)
+        valid = q < count
+        new = jax.tree.map(lambda a, b: jnp.where(valid, a, b), new, state)
+        is_sample = valid & pending & (first + q == target)
+        sampled = jax.tree.map(lambda a, b: jnp.where(is_sample, a, b), new, sampled)
+        taken = taken | is_sample
+        reset = observer.after_sample(new)
+        if reset is not new:
+            new = jax.tree.map(lambda a, b: jnp.where(is_sample, a, b), reset, new)
+        state = new
+    sample = observer.readout(sampled).astype(carry.samples.dtype)
+    row = jnp.where(taken, sample, carry.samples[index])
+    samples = jax.lax.dynamic_update_index_in_dim(carry.samples, row, index, axis=0)
+    return ObserverCarry(state, samples, carry.count + taken.astype(jnp.int32), carry.steps)
