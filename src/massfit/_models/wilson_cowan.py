@@ -33,6 +33,14 @@ def _check(owner, model, positive=(), nonnegative=()):
         check_range(owner, name, getattr(model, name), lower=0.0, strict=False)
 
 
+def _units(ms: str = "", dimensionless: str = "", **others: str) -> dict[str, str]:
+    """A model's `units` from space-separated field names per unit (plus single fields)."""
+    units = {name: "ms" for name in ms.split()}
+    units.update({name: "dimensionless" for name in dimensionless.split()})
+    units.update(others)
+    return units
+
+
 class WilsonCowan(AbstractNodeModel):
     r"""Wilson–Cowan model of an excitatory (`E`) and an inhibitory (`I`) population, in the
     form of neurolib's `wc` model (Wilson & Cowan 1972, Biophys. J. 12, 1; parameters of
@@ -103,24 +111,11 @@ class WilsonCowan(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("E", "I")
     coupled_variables: ClassVar[tuple[str, ...]] = ("E",)
-    units: ClassVar[dict[str, str]] = {
-        "tau_e": "ms",
-        "tau_i": "ms",
-        "c_ee": "dimensionless",
-        "c_ei": "dimensionless",
-        "c_ie": "dimensionless",
-        "c_ii": "dimensionless",
-        "a_e": "dimensionless",
-        "a_i": "dimensionless",
-        "mu_e": "dimensionless",
-        "mu_i": "dimensionless",
-        "p_e": "dimensionless",
-        "p_i": "dimensionless",
-        "r": "dimensionless",
-        "e0": "dimensionless",
-        "i0": "dimensionless",
-        "sigmoid": "option(unshifted|shifted)",
-    }
+    units: ClassVar[dict[str, str]] = _units(
+        ms="tau_e tau_i",
+        dimensionless="c_ee c_ei c_ie c_ii a_e a_i mu_e mu_i p_e p_i r e0 i0",
+        sigmoid="option(unshifted|shifted)",
+    )
     citation: ClassVar[str] = (
         "Wilson & Cowan 1972, Biophys. J. 12, 1; Papadopoulos et al. 2020, PLoS Comput. "
         "Biol. 16, e1008144 (parameters); neurolib wc; brainmass WilsonCowanStep (shifted "
@@ -193,19 +188,10 @@ class WilsonCowanLinear(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("E", "I")
     coupled_variables: ClassVar[tuple[str, ...]] = ("E",)
-    units: ClassVar[dict[str, str]] = {
-        "tau_e": "ms",
-        "tau_i": "ms",
-        "c_ee": "dimensionless",
-        "c_ei": "dimensionless",
-        "c_ie": "dimensionless",
-        "c_ii": "dimensionless",
-        "p_e": "dimensionless",
-        "p_i": "dimensionless",
-        "r": "dimensionless",
-        "e0": "dimensionless",
-        "i0": "dimensionless",
-    }
+    units: ClassVar[dict[str, str]] = _units(
+        ms="tau_e tau_i",
+        dimensionless="c_ee c_ei c_ie c_ii p_e p_i r e0 i0",
+    )
     citation: ClassVar[str] = (
         "Wilson & Cowan 1972, Biophys. J. 12, 1 (rectified-linear transfer); brainmass "
         "WilsonCowanLinearStep"
@@ -274,25 +260,10 @@ class WilsonCowanDivisive(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("E", "I")
     coupled_variables: ClassVar[tuple[str, ...]] = ("E",)
-    units: ClassVar[dict[str, str]] = {
-        "tau_e": "ms",
-        "tau_i": "ms",
-        "c_ee": "dimensionless",
-        "c_ei": "dimensionless",
-        "c_ie": "dimensionless",
-        "c_ii": "dimensionless",
-        "a_e": "dimensionless",
-        "a_i": "dimensionless",
-        "mu_e": "dimensionless",
-        "mu_i": "dimensionless",
-        "sigma_e": "dimensionless",
-        "sigma_i": "dimensionless",
-        "p_e": "dimensionless",
-        "p_i": "dimensionless",
-        "r": "dimensionless",
-        "e0": "dimensionless",
-        "i0": "dimensionless",
-    }
+    units: ClassVar[dict[str, str]] = _units(
+        ms="tau_e tau_i",
+        dimensionless="c_ee c_ei c_ie c_ii a_e a_i mu_e mu_i sigma_e sigma_i p_e p_i r e0 i0",
+    )
     citation: ClassVar[str] = (
         "Wilson & Cowan 1972, Biophys. J. 12, 1 (with divisive inhibition); brainmass "
         "WilsonCowanDivisiveStep"
@@ -369,29 +340,10 @@ class WilsonCowanAdaptive(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("E", "I", "A_E", "A_I")
     coupled_variables: ClassVar[tuple[str, ...]] = ("E",)
-    units: ClassVar[dict[str, str]] = {
-        "tau_e": "ms",
-        "tau_i": "ms",
-        "c_ee": "dimensionless",
-        "c_ei": "dimensionless",
-        "c_ie": "dimensionless",
-        "c_ii": "dimensionless",
-        "a_e": "dimensionless",
-        "a_i": "dimensionless",
-        "mu_e": "dimensionless",
-        "mu_i": "dimensionless",
-        "tau_ae": "ms",
-        "tau_ai": "ms",
-        "b_e": "dimensionless",
-        "b_i": "dimensionless",
-        "p_e": "dimensionless",
-        "p_i": "dimensionless",
-        "r": "dimensionless",
-        "e0": "dimensionless",
-        "i0": "dimensionless",
-        "ae0": "dimensionless",
-        "ai0": "dimensionless",
-    }
+    units: ClassVar[dict[str, str]] = _units(
+        ms="tau_e tau_i tau_ae tau_ai",
+        dimensionless="c_ee c_ei c_ie c_ii a_e a_i mu_e mu_i b_e b_i p_e p_i r e0 i0 ae0 ai0",
+    )
     citation: ClassVar[str] = (
         "Wilson & Cowan 1972, Biophys. J. 12, 1 (with spike-frequency adaptation); "
         "brainmass WilsonCowanAdaptiveStep"
@@ -473,33 +425,10 @@ class WilsonCowanThreePopulation(AbstractNodeModel):
 
     variables: ClassVar[tuple[str, ...]] = ("E", "I", "M")
     coupled_variables: ClassVar[tuple[str, ...]] = ("E",)
-    units: ClassVar[dict[str, str]] = {
-        "tau_e": "ms",
-        "tau_i": "ms",
-        "tau_m": "ms",
-        "c_ee": "dimensionless",
-        "c_ei": "dimensionless",
-        "c_em": "dimensionless",
-        "c_ie": "dimensionless",
-        "c_ii": "dimensionless",
-        "c_im": "dimensionless",
-        "c_me": "dimensionless",
-        "c_mi": "dimensionless",
-        "c_mm": "dimensionless",
-        "a_e": "dimensionless",
-        "a_i": "dimensionless",
-        "a_m": "dimensionless",
-        "mu_e": "dimensionless",
-        "mu_i": "dimensionless",
-        "mu_m": "dimensionless",
-        "p_e": "dimensionless",
-        "p_i": "dimensionless",
-        "p_m": "dimensionless",
-        "r": "dimensionless",
-        "e0": "dimensionless",
-        "i0": "dimensionless",
-        "m0": "dimensionless",
-    }
+    units: ClassVar[dict[str, str]] = _units(
+        ms="tau_e tau_i tau_m",
+        dimensionless="c_ee c_ei c_em c_ie c_ii c_im c_me c_mi c_mm a_e a_i a_m mu_e mu_i mu_m p_e p_i p_m r e0 i0 m0",
+    )
     citation: ClassVar[str] = (
         "Wilson & Cowan 1972, Biophys. J. 12, 1 (three populations); brainmass "
         "WilsonCowanThreePopulationStep"
