@@ -427,7 +427,10 @@ class WilsonCowanThreePopulation(AbstractNodeModel):
     coupled_variables: ClassVar[tuple[str, ...]] = ("E",)
     units: ClassVar[dict[str, str]] = _units(
         ms="tau_e tau_i tau_m",
-        dimensionless="c_ee c_ei c_em c_ie c_ii c_im c_me c_mi c_mm a_e a_i a_m mu_e mu_i mu_m p_e p_i p_m r e0 i0 m0",
+        dimensionless=(
+            "c_ee c_ei c_em c_ie c_ii c_im c_me c_mi c_mm a_e a_i a_m mu_e mu_i mu_m p_e p_i p_m "
+            "r e0 i0 m0"
+        ),
     )
     citation: ClassVar[str] = (
         "Wilson & Cowan 1972, Biophys. J. 12, 1 (three populations); brainmass "
