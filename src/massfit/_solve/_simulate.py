@@ -289,12 +289,12 @@ def simulate(
     length = delays.length
 
     noise = NoNoise() if network.noise is None else network.noise
-    n_ou = noise.input_state_rows(len(noise_rows))
+    n_input_rows = noise.input_state_rows(len(noise_rows))
     if history is None:
         eta0 = noise.initial_input_state(key, len(noise_rows), n, jnp.asarray(dt, dtype), dtype)
         history = constant_history(state0[cidx], length, 0, eta0)
     else:
-        _check_history(history, len(network.coupled), n, length, n_ou)
+        _check_history(history, len(network.coupled), n, length, n_input_rows)
     start = history.step
 
     if not isinstance(solver, AbstractDelaySolver) and (
@@ -316,7 +316,7 @@ def simulate(
         dt=jnp.asarray(dt, dtype),
         key=key,
         inputs=_build_inputs(
-            inputs, network, n_steps, start, dt, dtype, noise_rows if n_ou else ()
+            inputs, network, n_steps, start, dt, dtype, noise_rows if n_input_rows else ()
         ),
         reads=delays.reads,
         current=delays.current,
@@ -546,7 +546,7 @@ def _block_ends(n_steps: int, block: int):
     return jnp.asarray(np.unique(ends), dtype=jnp.result_type(float))
 
 
-def _check_history(history, n_coupled, n, length, n_ou):
+def _check_history(history, n_coupled, n, length, n_input_rows):
     if not isinstance(history, History):
         raise TypeError(
             "`history` must be a massfit History (e.g. trajectory.final_history); got "
@@ -559,10 +559,10 @@ def _check_history(history, n_coupled, n, length, n_ou):
             f"dt need {expected} ({length} past steps of {n_coupled} coupled variables in "
             f"{n} regions). Continue a run with the same network and dt."
         )
-    if history.noise.shape != (n_ou, n):
+    if history.noise.shape != (n_input_rows, n):
         raise ValueError(
             f"`history.noise` has shape {history.noise.shape}; this network's noise needs "
-            f"{(n_ou, n)}."
+            f"{(n_input_rows, n)}."
         )
 
 
