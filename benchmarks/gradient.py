@@ -11,19 +11,27 @@ matrix of x) and a target FC simulated at k = 0.6, evaluated at k = 0.5. Reporte
   `jax.jacfwd`); the scan reference in reverse mode, with `jax.checkpoint` around chunks of
   `--chunk` steps and plain (the plain one only runs if its memory fits `--max-gb`);
 - the gradient w.r.t. the 80 per-region Hopf `a` (reverse mode), as a multiple of a forward
-  pass (simulation + loss).
+  pass (simulation + loss);
+- the first step of a user's fit: `massfit.fit(..., trainable="k", n_steps=1)` called twice
+  with the same loss (the second call reuses the compiled step), in forward and reverse mode;
+  the difference is the compile time a user waits for before the first step.
 
     python benchmarks/gradient.py              # 10 s of simulated time
     python benchmarks/gradient.py --quick      # 1 s, one repeat
 """
 
 import argparse
+import time
 
 import _common as c
 import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
+
+import massfit
 
 
 K_TARGETS = (1.5, 100.0)  # s, MB (DESIGN.md §7, 10 s)
@@ -115,7 +123,33 @@ def main():
     print(f"d/da massfit reverse: {rev_a / fwd_a:.2f}x its forward pass "
           f"({c.target(rev_a / fwd_a, A_TARGETS[0])}), {rev_a / ckpt_a:.2f}x the scan ref; "
           f"{c.target(mem_a * scale, A_TARGETS[1])} MB{scaled}")
+    first_step_of_fit(net, seconds, target)
     print(f"load after: {c.load()}")
+
+
+def first_step_of_fit(net, seconds, target):
+    """The wall time of `massfit.fit(..., n_steps=1)` cold (compiling its step) and warm."""
+    start = eqx.tree_at(lambda m: m.k, net, massfit.Positive(0.5))
+
+    def loss_fn(model):
+        x = massfit.simulate(model, duration=seconds * 1000.0, dt=c.DT, variables="x")["x"]
+        return jnp.mean((c.fc(x) - target) ** 2)
+
+    optimiser = optax.adam(1e-2)
+    print()
+    print(f"{'first step of a fit (n_steps=1)':<42} {'cold s':>8} {'warm s':>8} {'compile s':>9}")
+    for mode in ("forward", "reverse"):
+        walls = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            massfit.fit(
+                start, optimiser, trainable="k", n_steps=1, loss_fn=loss_fn, mode=mode,
+                progress=False,
+            )
+            walls.append(time.perf_counter() - t0)
+        name = f"fit, trainable k, mode={mode!r}"
+        print(f"{name:<42} {walls[0]:>8.1f} {walls[1]:>8.1f} {walls[0] - walls[1]:>9.1f}",
+              flush=True)
 
 
 if __name__ == "__main__":
