@@ -10,6 +10,7 @@ from ._base import (
     sample_steps as sample_steps,
 )
 from ._bold import BOLD as BOLD, MS_PER_S as MS_PER_S
+from ._connectivity import FC as FC
 from ._hrf import (
     AbstractHRF as AbstractHRF,
     DoubleExponentialHRF as DoubleExponentialHRF,
