@@ -1,10 +1,10 @@
-"""Shared pieces of the benchmarks: the common benchmark network of DESIGN.md §7, a plain
+"""Shared pieces of the benchmarks: the common benchmark network of docs/design.md, a plain
 per-step `lax.scan` delayed-Heun reference, and timing / memory helpers.
 
 The reference is written here, independently of massfit's solver: a time-major ring buffer
 of `x`, read every step with a gather at `(step - lag_ij) mod R`, and Heun's method with the
 corrector reading the delayed samples of its own stage time. It is the "plain `lax.scan`
-Heun" of DESIGN.md §7 that the benchmarks report their ratios against.
+Heun" of docs/design.md ("The common benchmark") that the benchmarks report their ratios against.
 """
 
 import os
@@ -24,7 +24,7 @@ import massfit
 import massfit.datasets
 
 
-# DESIGN.md §7: the common benchmark.
+# The common benchmark (docs/design.md, "The common benchmark").
 N_REGIONS = 80
 A = 0.25  # 1/ms
 OMEGA = 2 * np.pi * 0.010  # rad/ms (10 Hz)

@@ -1,6 +1,6 @@
 """Anchors: the common benchmark with massfit and other libraries side by side, one process each.
 
-The common benchmark of DESIGN.md §7 (N = 80 Hopf, a = 0.25 /ms, ω = 2π·0.010 rad/ms, β = 1,
+The common benchmark of docs/design.md (N = 80 Hopf, a = 0.25 /ms, ω = 2π·0.010 rad/ms, β = 1,
 diffusive coupling on x with k = 0.6, the bundled realistic connectome, speed 10 mm/ms,
 dt 0.1 ms, Heun, float32, x saved every step) run by
 
@@ -361,8 +361,8 @@ def part_brainmass(setup, workdir):
             "non-zero-weight lags differ from the nearest-step lags of massfit; other maths, "
             "max|dx| for information",
             "noise, batch and gradient not written in the time this script had: its noise "
-            "lacks the sqrt(dt) (DESIGN.md §5), and k would have to become a brainstate "
-            "state for vmap/grad (DESIGN.md §7 has earlier numbers)",
+            "lacks the sqrt(dt) (docs/brainmass.md), and k would have to become a brainstate "
+            "state for vmap/grad (docs/design.md, 'The common benchmark', has earlier numbers)",
         ],
     }
 

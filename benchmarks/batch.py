@@ -1,11 +1,11 @@
 """Batch throughput: 64 coupling strengths in one vmapped call, on one device and sharded.
 
-The common benchmark network (DESIGN.md §7, no noise) for a batch of k values, vmapped
+The common benchmark network (docs/design.md, no noise) for a batch of k values, vmapped
 over `eqx.tree_at(lambda n: n.k, net, k)`; each set's x (every step) is reduced to its FC,
 as a parameter sweep would. Throughput is simulated seconds × sets per wall second, for
 massfit and the scan reference, on one CPU device and sharded over `--devices` host devices
 (`--xla_force_host_platform_device_count`, one per core; a 1-D `Auto` mesh and
-`jax.device_put` of the k batch with a `NamedSharding`, DESIGN.md §8).
+`jax.device_put` of the k batch with a `NamedSharding`, docs/design.md, "Known traps").
 
     python benchmarks/batch.py             # 64 sets x 0.5 s
     python benchmarks/batch.py --quick     # 64 sets x 0.2 s, one repeat

@@ -1,6 +1,6 @@
 """BOLD cost: minutes of BOLD observed online vs post hoc, and an FC loss's gradient through it.
 
-The common benchmark network (DESIGN.md §7: N = 80 Hopf on the bundled realistic connectome,
+The common benchmark network (docs/design.md: N = 80 Hopf on the bundled realistic connectome,
 k = 0.6, speed 10 mm/ms, dt 0.1 ms, float32) with `a = -0.05 /ms` (a noise-driven focus
 instead of a limit cycle, so that the BOLD signal is a stationary, stable fluctuation for
 minutes) and additive noise sigma = 0.01, observed by `massfit.BOLD(period=720.0, drive="x")`:

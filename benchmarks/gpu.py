@@ -1,7 +1,7 @@
 """GPU check: simulation at N = 80 / 320 / 1280, a batch of 1024 k values, a reverse-mode gradient.
 
 One short prepared script for a machine with an accelerator (it runs on a CPU too, `--quick`
-there). The common benchmark network of DESIGN.md §7 (Hopf, diffusive coupling on x, the
+there). The common benchmark network of docs/design.md (Hopf, diffusive coupling on x, the
 bundled realistic connectome, speed 10 mm/ms, dt 0.1 ms, Heun, float32, x saved every
 step) measured on `jax.devices()[0]`:
 

@@ -1,6 +1,6 @@
 """Gradient cost: an FC loss differentiated through a long simulation, massfit vs plain scan.
 
-The common benchmark network (DESIGN.md §7, no noise) over `--seconds` of simulated time,
+The common benchmark network (docs/design.md, no noise) over `--seconds` of simulated time,
 every step of x saved; the loss is the mean squared difference between the FC (correlation
 matrix of x) and a target FC simulated at k = 0.6, evaluated at k = 0.5. Reported: wall time
 (best of `--repeats` after compiling), XLA temporary memory of the compiled computation
@@ -34,7 +34,7 @@ import optax
 import massfit
 
 
-K_TARGETS = (1.5, 100.0)  # s, MB (DESIGN.md §7, 10 s)
+K_TARGETS = (1.5, 100.0)  # s, MB (docs/design.md, targets for 10 s)
 A_TARGETS = (10.0, 1000.0)  # multiple of a forward pass, MB
 
 

@@ -8,7 +8,7 @@ are `--population` coupling strengths k; the two must give the same losses.
 Problems:
 - `example_signal`: the README's fit — 8 regions, 20 s at dt 0.2 ms, loss
   `psd_distance + fc_rmse` against the bundled target;
-- `benchmark N=80`: the common benchmark network of DESIGN.md §7 (`_common.network`), 0.5 s
+- `benchmark N=80`: the common benchmark network (docs/design.md, `_common.network`), 0.5 s
   at dt 0.1 ms, loss `fc_rmse` against its own FC at k = 0.6.
 
 Also `massfit.cma_es` itself: its cost per generation (the difference between runs of

@@ -1,6 +1,6 @@
 """Simulation speed: wall seconds per simulated second, massfit vs a plain `lax.scan` Heun.
 
-The common benchmark of DESIGN.md §7 (Hopf, diffusive coupling on x, realistic connectome,
+The common benchmark of docs/design.md (Hopf, diffusive coupling on x, realistic connectome,
 speed 10 mm/ms, dt 0.1 ms, x saved every step, float32) at N = 20, 80, 320, without and
 with additive noise. massfit is timed as a user calls it (`massfit.simulate(...)`, which
 compiles once and then hits diffrax's cache) and inside a user's `jax.jit`; the reference is

@@ -2,7 +2,8 @@
 
 The network is integrated in *step units*: diffrax time `t` is the absolute step index and
 every step has `dt0 = 1`; the vector field is scaled by `dt` (ms) and the noise by
-`sqrt(dt)`. In float32 this keeps the step grid exact over long runs (DESIGN.md §4).
+`sqrt(dt)`. In float32 this keeps the step grid exact over long runs
+(docs/design.md, "Step units").
 
 A delay solver keeps a `History` (ring buffer of the coupled variables) as its solver
 state. Each stage reads the delayed samples it needs for its own stage time, and a
@@ -51,7 +52,7 @@ class _BlockInterpolation(diffrax.AbstractLocalInterpolation):
 
 class _Stack:
     # The sub-step states of a block, stacked: writing each into a preallocated array was
-    # 2x faster than `jnp.stack` (DESIGN.md §4).
+    # 2x faster than `jnp.stack` (docs/design.md, "The delay solver").
     def __init__(self, count: int, like):
         self.array = jnp.zeros((count,) + like.shape, like.dtype)
 
