@@ -10,6 +10,8 @@ matrix of x) and a target FC simulated at k = 0.6, evaluated at k = 0.5. Reporte
   `RecursiveCheckpointAdjoint`) and in forward mode (`diffrax.ForwardMode()` +
   `jax.jacfwd`); the scan reference in reverse mode, with `jax.checkpoint` around chunks of
   `--chunk` steps and plain (the plain one only runs if its memory fits `--max-gb`);
+- the same with the FC accumulated online (`massfit.observation.FC` as an observer of the
+  solve: no trace stored), reverse and forward mode;
 - the gradient w.r.t. the 80 per-region Hopf `a` (reverse mode), as a multiple of a forward
   pass (simulation + loss);
 - the first step of a user's fit: `massfit.fit(..., trainable="k", n_steps=1)` called twice
@@ -58,6 +60,19 @@ def main():
     def loss_of(run):
         return lambda k, a: jnp.mean((c.fc(run(k, a, None)) - target) ** 2)
 
+    def online_loss(adjoint=None):
+        # The FC accumulated inside the solve (`observation.FC`): no (T, N) trace is stored.
+        def loss(k, a):
+            n = eqx.tree_at(lambda m: (m.k, m.node.a), net, (k, a))
+            observer = massfit.observation.FC(period=seconds * 1000.0, drive="x")
+            kw = {} if adjoint is None else {"adjoint": adjoint}
+            out = massfit.simulate(
+                n, duration=seconds * 1000.0, dt=c.DT, observers={"fc": observer}, **kw
+            )
+            return jnp.mean((out.observed["fc"][0] - target) ** 2)
+
+        return loss
+
     forward = loss_of(c.massfit_run(net, seconds, adjoint=diffrax.ForwardMode()))
     massfit = loss_of(c.massfit_run(net, seconds))
     plain = loss_of(c.reference_run(net, seconds))
@@ -73,6 +88,10 @@ def main():
         ("d/dk massfit forward (jacfwd)", jax.jacfwd(forward), (k, a_scalar)),
         (f"d/dk scan ref reverse, checkpoint/{args.chunk}", jax.grad(chunked), (k, a_scalar)),
         ("d/dk scan ref reverse, plain", jax.grad(plain), (k, a_scalar)),
+        ("forward pass (loss), online FC", online_loss(), (k, a_scalar)),
+        ("d/dk online FC reverse", jax.grad(online_loss()), (k, a_scalar)),
+        ("d/dk online FC forward (jacfwd)",
+         jax.jacfwd(online_loss(diffrax.ForwardMode())), (k, a_scalar)),
         ("forward pass (loss), massfit, a (N,)", massfit, (k, a_regions)),
         ("d/da (N,) massfit reverse", jax.grad(massfit, argnums=1), (k, a_regions)),
         (f"d/da (N,) scan ref reverse, ckpt/{args.chunk}", jax.grad(chunked, argnums=1),
@@ -120,6 +139,11 @@ def main():
     print(f"d/dk massfit forward mode: {fwd_mode[0] / fwd:.2f}x its forward pass, "
           f"{fwd_mode[1]:.1f} MB; target {c.target(fwd_mode[0] * scale, K_TARGETS[0])} s, "
           f"{c.target(fwd_mode[1] * scale, K_TARGETS[1])} MB{scaled}")
+    fwd_o = results["forward pass (loss), online FC"][0]
+    for mode in ("reverse", "forward (jacfwd)"):
+        wall, mb, _ = results[f"d/dk online FC {mode}"]
+        print(f"d/dk online FC {mode}: {wall / fwd_o:.2f}x its forward pass, {mb:.1f} MB "
+              f"(compile the 10 s one for its memory: the checkpoints are capped)")
     print(f"d/da massfit reverse: {rev_a / fwd_a:.2f}x its forward pass "
           f"({c.target(rev_a / fwd_a, A_TARGETS[0])}), {rev_a / ckpt_a:.2f}x the scan ref; "
           f"{c.target(mem_a * scale, A_TARGETS[1])} MB{scaled}")
