@@ -16,7 +16,7 @@ class SweepPoint(NamedTuple):
     swept path there) and `fn`'s `value` there (reduced, for `best`)."""
 
     index: tuple[int, ...]
-    coords: dict[str, np.ndarray]
+    coords: dict[str, Any]
     value: Any
 
 
@@ -79,7 +79,7 @@ class SweepResult:
             )
         return int(np.ravel_multi_index(index, self.shape))
 
-    def coords_at(self, index: Any) -> dict[str, np.ndarray]:
+    def coords_at(self, index: Any) -> dict[str, Any]:
         """The value of every swept path at a point."""
         values = self.design.values(np.asarray([self._flat(index)]))
         return {p: v[0] for p, v in values.items()}

@@ -263,12 +263,11 @@ class _Store:
         )
         if differ:
             details = "; ".join(
-                f"{k}: directory {found.get(k)!r}, this sweep {manifest.get(k)!r}" for k in differ
+                f"{k} (directory {found.get(k)!r}, this sweep {manifest.get(k)!r})" for k in differ
             )
             raise ValueError(
-                f"The directory {str(root)!r} holds a different sweep (differs in "
-                f"{', '.join(differ)}: {details}). Use another directory, or remove it to "
-                "start afresh."
+                f"The directory {str(root)!r} holds a different sweep (differs in {details}). "
+                "Use another directory, or remove it to start afresh."
             )
 
     def _path(self, c: int) -> pathlib.Path:
