@@ -260,7 +260,9 @@ def test_resume_refuses_a_different_sweep(tmp_path):
 def test_speed_sweep_of_a_simulated_network():
     """A k x speed sweep of the example network (slower speeds than it was built for, so
     longer delays than its `max_delay`), against a Python loop of unbatched simulations."""
-    net = massfit.datasets.load_dataset("example_signal", duration=50.0).network
+    from massfit.datasets._example_signal import true_network
+
+    net = true_network()
     settings = dict(duration=50.0, dt=0.2, save_every=1.0, variables="x")
     key = jr.key(0)
     fn = lambda m: massfit.simulate(m, key=key, **settings)["x"]
@@ -308,3 +310,52 @@ def test_sharded_equals_unsharded():
     out = subprocess.run([sys.executable, "-c", _SHARDED], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "ok" in out.stdout
+
+
+_PROCESS = """
+import sys, jax, numpy as np
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+port, n, i, directory, out = sys.argv[1:]
+if int(n) > 1:
+    jax.distributed.initialize(f"127.0.0.1:{port}", num_processes=int(n), process_id=int(i))
+import massfit
+from massfit import designs
+w = np.ones((4, 4)) - np.eye(4)
+net = massfit.Network(massfit.Hopf(a=-0.1), massfit.Connectome(w, 20.0 * w), k=0.5, speed=5.0)
+fn = lambda m: m.k ** 2 * jax.numpy.exp(-m.speed / 10.0) + jax.numpy.sum(m.node.a)
+axes = {"k": designs.linear(0.0, 1.0, 7), "speed": designs.log(1.0, 20.0, 5)}
+d = None if directory == "-" else directory
+r = massfit.sweep(fn, net, axes, chunk_size=4, directory=d, progress=False)
+assert r.done.all()
+np.save(out, r.values)
+"""
+
+
+@pytest.mark.slow  # two JAX processes and one more: ~25 s each
+@pytest.mark.parametrize("directory", [False, True])
+def test_two_processes_equal_one(tmp_path, directory):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)
+    where = str(tmp_path / "sweep") if directory else "-"
+
+    def start(n, i, out, where=where):
+        args = [sys.executable, "-c", _PROCESS, port, str(n), str(i), where, str(out)]
+        return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    procs = [start(2, i, tmp_path / f"p{i}.npy") for i in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=240)
+        assert p.returncode == 0, err.decode()[-3000:]
+    one = start(1, 0, tmp_path / "one.npy", "-")  # evaluated afresh, not read back
+    _, err = one.communicate(timeout=240)
+    assert one.returncode == 0, err.decode()[-3000:]
+    ref = np.load(tmp_path / "one.npy")
+    assert ref.shape == (7, 5) and np.isfinite(ref).all()
+    for i in range(2):
+        assert np.load(tmp_path / f"p{i}.npy").tobytes() == ref.tobytes()
