@@ -257,6 +257,7 @@ def test_resume_refuses_a_different_sweep(tmp_path):
         )
 
 
+@pytest.mark.slow  # two simulate compilations (vmapped, unbatched): 28-50 s on the shared CPU
 def test_speed_sweep_of_a_simulated_network():
     """A k x speed sweep of the example network (slower speeds than it was built for, so
     longer delays than its `max_delay`), against a Python loop of unbatched simulations."""
