@@ -4,6 +4,7 @@ import importlib.metadata
 
 from . import (
     datasets as datasets,
+    designs as designs,
     io as io,
     metrics as metrics,
     objectives as objectives,
@@ -87,6 +88,7 @@ from ._solve import (
     simulate as simulate,
     Trajectory as Trajectory,
 )
+from ._sweep import sweep as sweep, SweepPoint as SweepPoint, SweepResult as SweepResult
 from .observation import BOLD as BOLD, LeadField as LeadField
 
 

@@ -70,3 +70,10 @@ def check_key(name: str, key, *, required: bool = True) -> None:
         f"`{name}` must be a JAX random key, made with `jax.random.key(seed)` (seed an "
         f"integer); got {describe(key)}."
     )
+
+
+def check_int(name: str, value, minimum: int) -> int:
+    """Raise a `ValueError` naming `name` unless `value` is an integer (not a bool) >= `minimum`."""
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {describe(value)}.")
+    return value

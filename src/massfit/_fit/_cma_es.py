@@ -10,12 +10,11 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, PyTree
 
-from .._errors import check_key
+from .._errors import check_int, check_key
+from .._execute import population_sharding
 from ._loop import Callback
 from ._population import (
     AbstractStrategy,
-    check_int,
-    population_sharding,
     ravel,
     run_population,
 )

@@ -9,13 +9,12 @@ import jax.numpy as jnp
 import jax.random as jr
 from jaxtyping import Array, PyTree
 
-from .._errors import check_key
+from .._errors import check_int, check_key
+from .._execute import population_sharding
 from .._params import Bounded, is_constraint
 from ._loop import Callback
 from ._population import (
     AbstractStrategy,
-    check_int,
-    population_sharding,
     ravel,
     run_population,
 )

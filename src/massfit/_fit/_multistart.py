@@ -12,10 +12,10 @@ import numpy as np
 from jaxtyping import Array, PyTree
 from tqdm import tqdm
 
-from .._errors import check_key
+from .._errors import check_int, check_key
+from .._execute import population_sharding
 from .._params import Bounded, is_constraint
 from ._gradient import check_optimiser, choose_mode, falls_back_to_reverse, step
-from ._population import check_int, population_sharding
 from ._problem import Loss, make_problem
 from ._result import FitResult, MultistartResult
 

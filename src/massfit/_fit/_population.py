@@ -12,10 +12,10 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import NamedSharding, PartitionSpec
 from jaxtyping import Array, PyTree
 
-from .._errors import describe
+from .._errors import check_int
+from .._execute import RUNTIME_ERRORS
 from ._loop import Callback, check_callbacks, Tracker
 from ._problem import Loss, Problem
 from ._result import FitResult
@@ -47,40 +47,6 @@ class AbstractStrategy(eqx.Module):
         """How far apart the search still is, compared with `tol` to stop."""
 
 
-def population_sharding(shard: Any, size: int, *, round_up: bool) -> tuple[Any, int]:
-    """A sharding of a leading population axis over the host's devices (1-D mesh, `Auto`).
-
-    `shard` is "auto" (shard when there are several devices), True or False. With
-    `round_up`, `size` is rounded up to a multiple of the device count; otherwise a size that
-    does not divide evenly is not sharded ("auto") or refused (True).
-    """
-    if shard not in ("auto", True, False):
-        raise ValueError(f"`shard` must be 'auto', True or False; got {shard!r}.")
-    devices = jax.devices()
-    n = len(devices)
-    if shard == "auto":
-        shard = n > 1
-    if not shard:
-        return None, size
-    if size % n:
-        if round_up:
-            size = -(-size // n) * n
-        elif shard is True and n > 1:
-            raise ValueError(f"Cannot shard {size} starts over {n} devices: use a multiple of {n}.")
-        else:
-            return None, size
-    mesh = jax.make_mesh(
-        (n,), ("population",), axis_types=(jax.sharding.AxisType.Auto,), devices=devices
-    )
-    return NamedSharding(mesh, PartitionSpec("population")), size
-
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"`{name}` must be an integer >= {minimum}; got {describe(value)}.")
-    return value
-
-
 class Unravel(eqx.Module):
     """Rebuilds the trained leaves from a flat vector (a hashable `ravel_pytree` inverse, so
     that compiled generations are reused across calls)."""
@@ -108,11 +74,6 @@ def ravel(params: PyTree) -> tuple[Array, Unravel]:
         dtypes=tuple(leaf.dtype for leaf in leaves),
     )
     return x, unravel
-
-
-#: What evaluating a candidate may raise at run time: a traced check (`eqx.error_if`, e.g. a
-#: delay beyond `Network.max_delay`) or another runtime failure of the compiled call.
-RUNTIME_ERRORS = (eqx.EquinoxRuntimeError, jax.errors.JaxRuntimeError)
 
 
 def _evaluate(strategy, loss, unravel, static, target, x):
@@ -146,9 +107,9 @@ def _generation(
     candidates, context = strategy.ask(state)
     if sharding is not None:
         candidates = jax.lax.with_sharding_constraint(candidates, sharding)
-    losses, aux = eqx.filter_vmap(
-        lambda x: _evaluate(strategy, loss, unravel, static, target, x)
-    )(candidates)
+    losses, aux = eqx.filter_vmap(lambda x: _evaluate(strategy, loss, unravel, static, target, x))(
+        candidates
+    )
     return _conclude(strategy, loss, unravel, state, candidates, context, losses, aux, static)
 
 
