@@ -12,7 +12,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Pages whose blocks run real fits or long simulations (a minute or more) run with -m slow.
 SLOW = {
-    "compose_objective.md", "data.md", "fitting.md", "models.md", "observation.md", "reliability.md"
+    "compose_objective.md", "data.md", "fitting.md", "gallery.md", "models.md", "observation.md",
+    "reliability.md",
 }
 PAGES = sorted(p.name for p in (ROOT / "docs").glob("*.md") if not p.name.startswith("_"))
 
