@@ -1,10 +1,13 @@
 """massfit.viz draws what it is given: the data on the axes, labels, ticks and titles (never
 pixels), on tiny inputs; references are computed here with NumPy/SciPy."""
 
+import inspect
+import re
 import subprocess
 import sys
 
 import matplotlib
+import matplotlib.figure
 
 
 matplotlib.use("Agg")
@@ -483,3 +486,14 @@ def test_draws_into_given_axes():
     result = _result({"k": np.arange(3.0)}, np.array([3.0, 2.0, 1.0]), best_step=2)
     out_fig, out_axes = viz.fit_history(result, fig=fig)
     assert out_fig is fig and len(out_axes) == 2
+
+
+@pytest.mark.parametrize("name", sorted(n for n in viz.__dict__ if callable(getattr(viz, n))))
+def test_docstring_examples_run(name):
+    fn = getattr(viz, name)
+    blocks = re.findall(r"```python\n(.*?)```", inspect.getdoc(fn), re.S)
+    assert blocks, f"massfit.viz.{name} has no example"
+    namespace = {}
+    for block in blocks:
+        exec(compile(block, f"massfit.viz.{name} example", "exec"), namespace)
+    assert isinstance(namespace["fig"], matplotlib.figure.Figure)
