@@ -157,10 +157,10 @@ def fcd(m, *, title: str | None = "FCD", ax=None):
     fig, ax = massfit.viz.fcd(massfit.metrics.fcd(series, window_size=30, step_size=10))
     ```
     """
+    as_square("m", m)
     fig, ax = matrix(
         m, title=title, vmin=-1.0, vmax=1.0, colorbar_label="correlation of window FCs", ax=ax
     )
-    as_square("m", m)
     ax.set_xlabel("window")
     ax.set_ylabel("window")
     return fig, ax
