@@ -12,8 +12,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # Pages whose blocks run real fits or long simulations (a minute or more) run with -m slow.
 SLOW = {
-    "brainmass.md", "compose_objective.md", "data.md", "fitting.md", "getting_started.md",
-    "models.md", "observation.md", "reliability.md", "sweeps.md",
+    "brainmass.md", "compose_objective.md", "data.md", "fitting.md", "gallery.md",
+    "getting_started.md", "models.md", "observation.md", "reliability.md", "sweeps.md",
 }
 PAGES = sorted(p.name for p in (ROOT / "docs").glob("*.md") if not p.name.startswith("_"))
 
