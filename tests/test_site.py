@@ -13,7 +13,9 @@ import pytest
 
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-SUBMODULES = ("metrics", "objectives", "observation", "io", "datasets", "stimuli", "viz")
+SUBMODULES = (
+    "metrics", "objectives", "observation", "io", "datasets", "stimuli", "viz", "designs"
+)
 
 
 def _exported(path: pathlib.Path) -> list[str]:

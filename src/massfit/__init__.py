@@ -10,6 +10,7 @@ from . import (
     objectives as objectives,
     observation as observation,
     stimuli as stimuli,
+    viz as viz,
 )
 from ._catalogue import describe_model as describe_model, list_models as list_models
 from ._connectome import Connectome as Connectome
