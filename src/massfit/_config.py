@@ -157,7 +157,7 @@ class Table:
         key: str,
         default: Any = None,
         *,
-        minimum: float | None = None,
+        minimum: float | int | None = None,
         positive: bool = False,
         integer: bool = False,
         required: bool = False,
@@ -220,24 +220,34 @@ def _kind(integer: bool, positive: bool) -> str:
     return "a positive number" if positive else "a finite number"
 
 
-def _parameter_value(where: str, value: Any) -> Any:
-    """A model or coupling parameter: a number, or a list of numbers (one per region)."""
-    if isinstance(value, bool):
-        raise ConfigError(f"{where} = {_show(value)}: expected a number or a list of numbers.")
-    if isinstance(value, (int, float)):
+def _parameter_value(where: str, value: Any, default: Any = None) -> Any:
+    """A parameter: a number, or a list of numbers (one per region); a string or a list of
+    strings only where the default is one (static options such as `variables`)."""
+    numbers = (int, float)
+    if isinstance(value, numbers) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, list) and value and all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+        isinstance(v, numbers) and not isinstance(v, bool) for v in value
     ):
         return np.asarray(value, dtype=float)
-    if isinstance(value, (str, list)):
-        # Strings and lists of strings are static options (e.g. `variables`, `colour`).
-        if isinstance(value, str) or all(isinstance(v, str) for v in value):
-            return tuple(value) if isinstance(value, list) else value
-    raise ConfigError(f"{where} = {_show(value)}: expected a number or a list of numbers.")
+    textual = default is None or isinstance(default, (str, tuple, bool))
+    if textual and isinstance(value, (str, bool)):
+        return value
+    if textual and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(
+        f"{where} = {_show(value)}: expected a number or a list of numbers (one per region)."
+    )
 
 
-def _init_options(cls: type) -> tuple[str, ...]:
+def _defaults(cls: Callable[..., Any]) -> dict[str, Any]:
+    parameters = inspect.signature(cls).parameters.values()
+    return {
+        p.name: (None if p.default is inspect.Parameter.empty else p.default) for p in parameters
+    }
+
+
+def _init_options(cls: Callable[..., Any]) -> tuple[str, ...]:
     """The keyword arguments a class's constructor takes."""
     parameters = inspect.signature(cls).parameters.values()
     return tuple(
@@ -283,7 +293,12 @@ def build_model(config: dict) -> Any:
     cls = models[name]
     fields = tuple(f.name for f in dataclasses.fields(cls) if f.init)
     table = Table("[model]", raw, ("name", *fields))
-    kwargs = {key: _parameter_value(table.key(key), table.get(key)) for key in raw if key != "name"}
+    defaults = _defaults(cls)
+    kwargs = {
+        key: _parameter_value(table.key(key), value, defaults.get(key))
+        for key, value in raw.items()
+        if key != "name"
+    }
     return _build("[model]", lambda: cls(**kwargs))
 
 
@@ -349,10 +364,14 @@ def _noises() -> dict[str, type]:
     }
 
 
-def _options_of(where: str, cls: type, raw: dict, skip: tuple[str, ...]) -> dict:
+def _options_of(where: str, cls: Callable[..., Any], raw: dict, skip: tuple[str, ...]) -> dict:
     allowed = tuple(name for name in _init_options(cls) if name not in skip)
     table = Table(where, raw, allowed)
-    return {key: _parameter_value(table.key(key), value) for key, value in raw.items()}
+    defaults = _defaults(cls)
+    return {
+        key: _parameter_value(table.key(key), value, defaults.get(key))
+        for key, value in raw.items()
+    }
 
 
 def build_network(config: dict, node: Any, connectome: Any) -> Any:
@@ -859,7 +878,7 @@ def plan(
     check_variables(settings, node)
     observers = build_observers(config, node, base)
     out = output_settings(config, default_output, output)
-    if command != "fit":
+    if command == "simulate":
         return Plan(config, network, settings, observers, out)
     objective = build_objective(config, settings, observers, node, base)
     check_target_length(objective, settings, network.n_regions)

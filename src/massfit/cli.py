@@ -97,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
             return _datasets()
         return _run(args)
     except ConfigError as error:
-        print(f"{prog}: configuration error: {error}", file=sys.stderr)
+        what = "error" if args.command == "models" else "configuration error"
+        print(f"{prog}: {what}: {error}", file=sys.stderr)
         return EXIT_CONFIG
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
@@ -272,7 +273,7 @@ def _plots(plan, plots: list) -> dict:
 
         from . import viz
     except ImportError as error:
-        return {"plots": [], "plot_note": f"no plots: {error}"}
+        return {"plots": [], "plot_note": f"plots skipped: massfit.viz is not available ({error})"}
     written, failed = [], {}
     for file, function, args, kwargs in plots:
         try:
@@ -356,7 +357,9 @@ def _fit(plan, log, timings: dict, progress: bool) -> dict:
     massfit.io.save_result(directory / "fit_result.npz", result)
     massfit.io.save_model(directory / "best_model.eqx", result.model)
     files = ["fit_result.npz", "best_model.eqx"]
+    start = time.perf_counter()
     best = jax.device_get(predict(massfit.unwrap(result.model)))
+    timings["prediction_s"] = time.perf_counter() - start
     target = plan.objective.target
     target_values = getattr(target, "values", None)
     if plan.output.trajectory:
