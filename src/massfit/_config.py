@@ -668,6 +668,13 @@ def build_target(raw: dict, base: pathlib.Path) -> tuple[Any, float | None, Any]
         signal = _build("[objective.target]", lambda: io.load_signal(path, **kwargs))
         truth = None
     data = jnp.asarray(signal.data)
+    bad = ~np.isfinite(np.asarray(data))
+    if bad.any():
+        raise ConfigError(
+            f"[objective.target] holds {int(bad.sum())} non-finite value(s) of {data.size} "
+            f"(first at (sample, region) {tuple(int(i) for i in np.argwhere(bad)[0])}): "
+            "remove or interpolate them before fitting."
+        )
     if kind == "fc":
         fc = metrics.fc(data)
         return _build("[objective.target]", lambda: objectives.FCMatrix(fc)), None, truth
@@ -880,13 +887,16 @@ def plan(
     out = output_settings(config, default_output, output)
     if command == "simulate":
         return Plan(config, network, settings, observers, out)
+    # The target may be simulated or read from disk: the cheap sections are checked first.
+    if command == "sweep":
+        sweep = sweep_settings(config, network)
+    else:
+        fit = fit_settings(config)
+        network = constrain(network, fit)
     objective = build_objective(config, settings, observers, node, base)
     check_target_length(objective, settings, network.n_regions)
     if command == "sweep":
-        sweep = sweep_settings(config, network)
         return Plan(config, network, settings, observers, out, objective, sweep=sweep)
-    fit = fit_settings(config)
-    network = constrain(network, fit)
     return Plan(config, network, settings, observers, out, objective, fit)
 
 

@@ -315,13 +315,14 @@ def _fit(plan, log, timings: dict, progress: bool) -> dict:
 
     settings = plan.fit
     predict = _predictor(plan)
-    common = dict(
-        trainable=list(settings.trainable),
-        objective=plan.objective.loss,
-        predict=predict,
-        target=plan.objective.target,
-        progress=progress,
-    )
+    objective, target = plan.objective.loss, plan.objective.target
+
+    def loss_fn(network):
+        # The prediction rides along as `aux`: the result keeps the best one (no second run).
+        prediction = predict(network)
+        return objective(prediction, target), prediction
+
+    common = dict(trainable=list(settings.trainable), loss_fn=loss_fn, progress=progress)
     key = jr.key(settings.seed)
     initial = {
         path: np.asarray(massfit.unwrap(massfit.get_by_path(plan.network, path)))
@@ -357,13 +358,10 @@ def _fit(plan, log, timings: dict, progress: bool) -> dict:
     massfit.io.save_result(directory / "fit_result.npz", result)
     massfit.io.save_model(directory / "best_model.eqx", result.model)
     files = ["fit_result.npz", "best_model.eqx"]
-    start = time.perf_counter()
-    best = jax.device_get(predict(massfit.unwrap(result.model)))
-    timings["prediction_s"] = time.perf_counter() - start
-    target = plan.objective.target
+    best = None if result.aux is None else np.asarray(jax.device_get(result.aux))
     target_values = getattr(target, "values", None)
-    if plan.output.trajectory:
-        arrays = {"prediction": np.asarray(best)}
+    if plan.output.trajectory and best is not None:
+        arrays = {"prediction": best}
         if target_values is not None:
             arrays["target"] = np.asarray(target_values)
         np.savez(directory / "prediction.npz", **arrays)
@@ -404,7 +402,7 @@ def _fit_plots(plan, result, best, target, truth) -> list:
     from . import metrics
 
     plots = [("fit_history.png", "fit_history", (result,), {"truth": truth} if truth else {})]
-    if best.ndim == 2 and best.shape[0] > 2:
+    if best is not None and best.ndim == 2 and best.shape[0] > 2:
         target_fc = getattr(target, "matrix", None)
         if target_fc is None and getattr(target, "values", None) is not None:
             target_fc = metrics.fc(target.values)
