@@ -74,7 +74,7 @@ def main():
         return loss
 
     forward = loss_of(c.massfit_run(net, seconds, adjoint=diffrax.ForwardMode()))
-    massfit = loss_of(c.massfit_run(net, seconds))
+    traced = loss_of(c.massfit_run(net, seconds))
     plain = loss_of(c.reference_run(net, seconds))
     chunked = loss_of(c.reference_run(net, seconds, chunk=args.chunk))
 
@@ -82,9 +82,9 @@ def main():
     a_scalar = jnp.asarray(c.A)
     a_regions = jnp.full((n,), c.A)
     cases = [
-        ("forward pass (loss), massfit", massfit, (k, a_scalar)),
+        ("forward pass (loss), massfit", traced, (k, a_scalar)),
         ("forward pass (loss), scan ref", plain, (k, a_scalar)),
-        ("d/dk massfit reverse", jax.grad(massfit), (k, a_scalar)),
+        ("d/dk massfit reverse", jax.grad(traced), (k, a_scalar)),
         ("d/dk massfit forward (jacfwd)", jax.jacfwd(forward), (k, a_scalar)),
         (f"d/dk scan ref reverse, checkpoint/{args.chunk}", jax.grad(chunked), (k, a_scalar)),
         ("d/dk scan ref reverse, plain", jax.grad(plain), (k, a_scalar)),
@@ -92,8 +92,8 @@ def main():
         ("d/dk online FC reverse", jax.grad(online_loss()), (k, a_scalar)),
         ("d/dk online FC forward (jacfwd)",
          jax.jacfwd(online_loss(diffrax.ForwardMode())), (k, a_scalar)),
-        ("forward pass (loss), massfit, a (N,)", massfit, (k, a_regions)),
-        ("d/da (N,) massfit reverse", jax.grad(massfit, argnums=1), (k, a_regions)),
+        ("forward pass (loss), massfit, a (N,)", traced, (k, a_regions)),
+        ("d/da (N,) massfit reverse", jax.grad(traced, argnums=1), (k, a_regions)),
         (f"d/da (N,) scan ref reverse, ckpt/{args.chunk}", jax.grad(chunked, argnums=1),
          (k, a_regions)),
     ]
