@@ -26,6 +26,15 @@ FIT = CONFIGS / "fit_example_signal.toml"
 # Tiny sizes: 2 s with a 1 s transient (500 samples of x every 2 ms, one 720 ms BOLD sample at
 # 1440 ms); the fit compares 400 ms (200 samples) over 2 steps.
 TINY_SIMULATE = ["--set", "simulate.duration=2000"]
+SWEEP = CONFIGS / "sweep_example_signal.toml"
+TINY_SWEEP = [
+    "--set", "simulate.duration=600",
+    "--set", "simulate.transient=200",
+    "--set", "objective.target.options.duration=400",
+    "--set", "sweep.axes.k.linear=[0.01, 0.03, 3]",
+    "--set", "sweep.axes.speed.log=[2.0, 8.0, 2]",
+    "--set", "sweep.chunk_size=4",
+]
 TINY_FIT = [
     "--set", "simulate.duration=600",
     "--set", "simulate.transient=200",
@@ -187,20 +196,33 @@ def test_fit_bad_config_exits_2_through_the_command(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_sweep_checks_its_config_then_needs_massfit_sweep(capsys, tmp_path, fit_config):
-    config = _with(fit_config, "fit", _DELETE)
-    config["sweep"] = {"axes": {"kk": [0.01, 0.02]}}
-    path = tmp_path / "sweep.toml"
-    path.write_text(_toml(config))
-    done = _massfit("sweep", path, "--output", tmp_path / "out")
+def test_sweep_bad_axis_exits_2(tmp_path):
+    done = _massfit("sweep", SWEEP, "--set", "sweep.axes.kk=[0.01, 0.02]")
     assert done.returncode == 2
     assert "[sweep.axes].kk: not a parameter path" in done.stderr and '"k"' in done.stderr
-    config["sweep"] = {"axes": {"k": {"linear": [0.01, 0.03, 3]}}}
-    path.write_text(_toml(config))
-    if hasattr(massfit, "sweep"):
-        pytest.skip("massfit.sweep is in this build")
-    code, _, err = _main(capsys, "sweep", path, "--output", tmp_path / "out")
-    assert code == 1 and "not available in this build" in err
+
+
+def test_sweep_example_writes_the_map_and_resumes(tmp_path):
+    out = tmp_path / "out"
+    args = ("sweep", SWEEP, "--output", out, *TINY_SWEEP)
+    done = _massfit(*args)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    arrays = np.load(out / "sweep.npz")
+    ks, speeds = arrays["coords.k"], arrays["coords.speed"]
+    np.testing.assert_allclose(ks, np.linspace(0.01, 0.03, 3))
+    np.testing.assert_allclose(speeds, np.geomspace(2.0, 8.0, 2))
+    loss = arrays["loss"]
+    assert loss.shape == (3, 2) and np.all(np.isfinite(loss))
+    best = summary["sweep"]["best"]
+    i, j = np.unravel_index(np.argmin(loss), loss.shape)
+    assert best["index"] == [int(i), int(j)] and best["loss"] == pytest.approx(loss[i, j])
+    assert best["coords"]["k"] == pytest.approx(ks[i])
+    assert "sweep_map.png" in summary["plots"]
+    # The same command again resumes from the finished chunks: the same numbers.
+    again = _massfit(*args)
+    assert again.returncode == 0, again.stderr
+    np.testing.assert_array_equal(np.load(out / "sweep.npz")["loss"], loss)
 
 
 # --- the configuration, in-process: a bad value in each section --------------------------------

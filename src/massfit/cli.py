@@ -156,8 +156,6 @@ def _run(args) -> int:
     config = _config.read_config(path, args.overrides)
     default_output = pathlib.Path(f"{path.stem}_{args.command}")
     plan = _config.plan(config, path.parent, args.command, default_output, args.output)
-    if args.command == "sweep":
-        _sweep_available()
     log = _Log(args.quiet, f"massfit {args.command}")
     timings = {"setup_s": time.perf_counter() - start}
     plan.output.directory.mkdir(parents=True, exist_ok=True)
@@ -172,15 +170,6 @@ def _run(args) -> int:
     _write_summary(plan, summary, timings)
     log(f"wrote {plan.output.directory}")
     return EXIT_OK
-
-
-def _sweep_available() -> None:
-    import massfit
-
-    if not hasattr(massfit, "sweep"):
-        raise RuntimeError(
-            "`massfit sweep` is not available in this build: it needs massfit.sweep."
-        )
 
 
 def _write_summary(plan, summary: dict, timings: dict) -> None:
