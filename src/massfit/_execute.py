@@ -109,6 +109,35 @@ def evaluate_batch(
     return jax.tree.map(lambda x: np.asarray(x)[:n], out), np.zeros(n, dtype=bool)
 
 
+def evaluate_chunked(
+    call: Callable, batch: PyTree, *, chunk_size: int, sharding: Any = None
+) -> tuple[PyTree, np.ndarray]:
+    """`evaluate_batch` over a batch of any length, `chunk_size` elements per compiled call
+    (one compile: the last, short chunk is padded), the outputs joined in order."""
+    n = jax.tree.leaves(batch)[0].shape[0]
+    if n <= chunk_size:
+        return evaluate_batch(call, batch, size=chunk_size, sharding=sharding)
+    pieces = [
+        evaluate_batch(
+            call,
+            jax.tree.map(lambda x: x[start : start + chunk_size], batch),
+            size=chunk_size,
+            sharding=sharding,
+        )
+        for start in range(0, n, chunk_size)
+    ]
+    return jax.tree.map(lambda *xs: np.concatenate(xs), *pieces)
+
+
+def chunk_length(chunk_size: int | None, size: int, sharding: Any) -> int:
+    """Elements per compiled call for a batch of `size`: `chunk_size` rounded up to a
+    multiple of the devices `sharding` spans, at most `size` (all of it when None)."""
+    if chunk_size is None:
+        return size
+    devices = 1 if sharding is None else sharding.mesh.size
+    return min(size, -(-chunk_size // devices) * devices)
+
+
 def _evaluate_one_by_one(call: Callable, batch: PyTree, n: int) -> tuple[PyTree, np.ndarray]:
     out = _filler(output_shape(call, batch), n)
     failed = np.zeros(n, dtype=bool)
