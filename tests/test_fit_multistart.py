@@ -1,6 +1,7 @@
 """multistart(): vmapped fits from several starting points find the global optimum."""
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -103,6 +104,7 @@ def test_a_failing_start_stays_put_and_the_others_go_on(loss, getkey):
     np.testing.assert_array_equal(np.isnan(result.history), np.broadcast_to(failed, (200, 8)))
     np.testing.assert_array_equal(result.best.n_nonfinite, np.full(200, failed.sum()))
     assert result.best.best_params["x"] == pytest.approx(GLOBAL_X, abs=1e-4)
+    assert isinstance(result.best.model.x.raw, jax.Array)
 
 
 def test_multistart_errors(getkey):

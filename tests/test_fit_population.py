@@ -196,6 +196,19 @@ def test_population_in_chunks_ranks_a_raising_candidate_last(getkey):
     assert np.all(np.isfinite(chunked.history)) and chunked.best_params["x"][0] <= 0.8
 
 
+def test_aux_with_a_python_constant_in_chunks(getkey):
+    # `vmap` leaves a Python constant in the output unbatched; it passes through as it is.
+    def loss(model):
+        return sphere(model), {"scale": 2.0, "twice": 2 * model.x}
+
+    result = cma_es(
+        Point(jnp.ones(2)), trainable="x", loss_fn=loss, key=getkey(), n_generations=5,
+        population_size=6, chunk_size=4, progress=False,
+    )
+    assert result.aux["scale"] == 2.0
+    np.testing.assert_array_equal(result.aux["twice"], 2 * result.best_params["x"])
+
+
 def test_population_argument_errors(getkey):
     common = dict(key=getkey(), n_generations=3, progress=False)
     with pytest.raises(ValueError, match="as_loss=True"):

@@ -71,6 +71,8 @@ def _filler(shape: PyTree, n: int) -> PyTree:
     """NaN (0 for integers and booleans) shaped like `n` outputs."""
 
     def fill(s):
+        if not isinstance(s, jax.ShapeDtypeStruct):
+            return s  # a Python constant: the same for every element
         value = np.nan if np.issubdtype(s.dtype, np.inexact) else 0
         return np.full((n, *s.shape), value, dtype=s.dtype)
 
@@ -106,7 +108,9 @@ def evaluate_batch(
         out = jax.block_until_ready(_call_batched(call, sharding, padded))
     except RUNTIME_ERRORS:
         return _evaluate_one_by_one(call, batch, n)
-    return jax.tree.map(lambda x: np.asarray(x)[:n], out), np.zeros(n, dtype=bool)
+    # Python constants in the output (`vmap` leaves them unbatched) pass through.
+    cut = lambda x: np.asarray(x)[:n] if eqx.is_array(x) else x  # noqa: E731
+    return jax.tree.map(cut, out), np.zeros(n, dtype=bool)
 
 
 def evaluate_chunked(
@@ -126,7 +130,8 @@ def evaluate_chunked(
         )
         for start in range(0, n, chunk_size)
     ]
-    return jax.tree.map(lambda *xs: np.concatenate(xs), *pieces)
+    join = lambda *xs: np.concatenate(xs) if isinstance(xs[0], np.ndarray) else xs[0]  # noqa: E731
+    return jax.tree.map(join, *pieces)
 
 
 def chunk_length(chunk_size: int | None, size: int, sharding: Any) -> int:
@@ -149,5 +154,6 @@ def _evaluate_one_by_one(call: Callable, batch: PyTree, n: int) -> tuple[PyTree,
             failed[i] = True
             continue
         for o, v in zip(jax.tree.leaves(out), jax.tree.leaves(value)):
-            o[i] = np.asarray(v)
+            if isinstance(o, np.ndarray):
+                o[i] = np.asarray(v)
     return out, failed

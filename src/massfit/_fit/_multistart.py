@@ -185,7 +185,7 @@ def multistart(
         warnings.warn(reason, RuntimeWarning, stacklevel=2)
     trained, aux = None, None
     if found:
-        trained = jax.tree.map(lambda x: x[index], best_params)
+        trained = jax.tree.map(lambda x: jnp.asarray(x[index]), best_params)
         aux = eqx.filter_jit(problem.loss)(trained, problem.static, problem.target, None)[1]
     best = FitResult(
         model=problem.model(trained) if found else model,

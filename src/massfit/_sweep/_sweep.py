@@ -339,14 +339,19 @@ def _sync(n_processes: int, name: str) -> None:
 
 
 def _preallocate(path: pathlib.Path, shape: tuple[int, ...], dtype: Any) -> None:
-    """A `.npy` of `shape` filled with NaN (0 for integers), written in blocks and renamed
-    into place (a value file is there whole or not at all)."""
+    """A `.npy` of `shape` filled with NaN (0 for integers), written in blocks with plain
+    writes (a memory map would count the whole file in this process's resident memory) and
+    renamed into place (a value file is there whole or not at all)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    array = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
-    fill = np.nan if np.issubdtype(dtype, np.inexact) else 0
-    rows = max(1, (64 << 20) // max(1, array[:1].nbytes))
-    for start in range(0, shape[0], rows):
-        array[start : start + rows] = fill
-    array.flush()
-    del array
+    header = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+    offset, size = header.offset, header.nbytes
+    del header  # the file: its header, then zeros
+    if np.issubdtype(dtype, np.inexact):
+        block = np.full(max(1, (16 << 20) // np.dtype(dtype).itemsize), np.nan, dtype=dtype)
+        with open(tmp, "r+b") as f:
+            f.seek(offset)
+            for start in range(0, size, block.nbytes):
+                f.write(block.tobytes()[: size - start])
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
