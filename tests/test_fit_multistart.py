@@ -1,5 +1,7 @@
 """multistart(): vmapped fits from several starting points find the global optimum."""
 
+import equinox as eqx
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -74,16 +76,23 @@ def test_only_bounded_parameters_are_drawn(getkey):
     assert result.best.method == "multistart (reverse mode)"
 
 
-def test_a_failing_start_does_not_stop_the_others(getkey):
-    def loss(model):
-        return jnp.where(model.x > 1.5, jnp.nan, double_well(model))
+def _nan_beyond(model):
+    return jnp.where(model.x > 1.5, jnp.nan, double_well(model))
 
+
+def _raise_beyond(model):
+    # As a Network does for a delay beyond its `max_delay`: a traced check that raises.
+    return double_well(Point(eqx.error_if(model.x, model.x > 1.5, "x beyond 1.5")))
+
+
+@pytest.mark.parametrize("loss", [_nan_beyond, _raise_beyond], ids=["nan", "raises"])
+def test_a_failing_start_stays_put_and_the_others_go_on(loss, getkey):
     result = multistart(
         Point(Bounded(-0.5, -3.0, 3.0)),
         optax.adam(0.05),
         trainable="x",
         loss_fn=loss,
-        n_starts=16,
+        n_starts=8,
         key=getkey(),
         n_steps=200,
         progress=False,
@@ -92,7 +101,10 @@ def test_a_failing_start_does_not_stop_the_others(getkey):
     assert failed.any() and not failed.all()
     assert np.all(np.isinf(result.losses[failed]))
     assert np.all(np.isfinite(result.losses[~failed]))
+    np.testing.assert_array_equal(np.isnan(result.history), np.broadcast_to(failed, (200, 8)))
+    np.testing.assert_array_equal(result.best.n_nonfinite, np.full(200, failed.sum()))
     assert result.best.best_params["x"] == pytest.approx(GLOBAL_X, abs=1e-4)
+    assert isinstance(result.best.model.x.raw, jax.Array)
 
 
 def test_multistart_errors(getkey):

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 
+import equinox as eqx
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -165,6 +166,49 @@ def test_sharded_path_runs_on_one_device_and_matches(getkey):
     np.testing.assert_allclose(sharded.history, plain.history, rtol=1e-12)
 
 
+def test_population_in_chunks_is_the_same_search(getkey):
+    # 10 candidates in chunks of 4 (the last one padded): one trace, the same search bit for bit.
+    key = getkey()
+    loss, traces = count_calls(rosenbrock)
+    common = dict(trainable="x", key=key, n_generations=15, population_size=10, progress=False)
+    whole = cma_es(Point(jnp.zeros(3)), loss_fn=rosenbrock, **common)
+    chunked = cma_es(Point(jnp.zeros(3)), loss_fn=loss, chunk_size=4, **common)
+    assert len(traces) == 1
+    np.testing.assert_array_equal(chunked.history, whole.history)
+    np.testing.assert_array_equal(chunked.best_params["x"], whole.best_params["x"])
+
+
+def test_population_in_chunks_ranks_a_raising_candidate_last(getkey):
+    def loss(model):
+        x = eqx.error_if(model.x, model.x[0] > 0.8, "x beyond 0.8")
+        return jnp.sum((x - 0.3) ** 2)
+
+    key = getkey()
+    model = Point(Bounded(jnp.array([0.5]), 0.0, 1.0))
+    common = dict(trainable="x", loss_fn=loss, key=key, n_generations=6, progress=False)
+    with pytest.warns(RuntimeWarning, match="raised"):
+        whole = differential_evolution(model, population_size=10, **common)
+    with pytest.warns(RuntimeWarning, match="raised"):
+        chunked = differential_evolution(model, population_size=10, chunk_size=3, **common)
+    assert whole.n_nonfinite[0] > 0
+    np.testing.assert_array_equal(chunked.n_nonfinite, whole.n_nonfinite)
+    np.testing.assert_array_equal(chunked.history, whole.history)
+    assert np.all(np.isfinite(chunked.history)) and chunked.best_params["x"][0] <= 0.8
+
+
+def test_aux_with_a_python_constant_in_chunks(getkey):
+    # `vmap` leaves a Python constant in the output unbatched; it passes through as it is.
+    def loss(model):
+        return sphere(model), {"scale": 2.0, "twice": 2 * model.x}
+
+    result = cma_es(
+        Point(jnp.ones(2)), trainable="x", loss_fn=loss, key=getkey(), n_generations=5,
+        population_size=6, chunk_size=4, progress=False,
+    )
+    assert result.aux["scale"] == 2.0
+    np.testing.assert_array_equal(result.aux["twice"], 2 * result.best_params["x"])
+
+
 def test_population_argument_errors(getkey):
     common = dict(key=getkey(), n_generations=3, progress=False)
     with pytest.raises(ValueError, match="as_loss=True"):
@@ -181,6 +225,8 @@ def test_population_argument_errors(getkey):
         cma_es(Point(jnp.ones(2)), loss_fn=sphere, sigma0=0.0, **point)
     with pytest.raises(ValueError, match="shard"):
         cma_es(Point(jnp.ones(2)), loss_fn=sphere, shard="yes", **point)
+    with pytest.raises(ValueError, match="`chunk_size` must be"):
+        cma_es(Point(jnp.ones(2)), loss_fn=sphere, chunk_size=0, **point)
 
 
 _SHARDED_SCRIPT = textwrap.dedent(

@@ -228,9 +228,11 @@ def test_resume_after_interrupt(tmp_path, monkeypatch):
         part = massfit.sweep(_fn, net, axes, chunk_size=4, directory=tmp_path, progress=False)
     assert part.done.sum() == 8 and np.isnan(part.values["f"][~part.done]).all()
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "chunk_000000.npz",
-        "chunk_000001.npz",
+        "chunk_000000.npy",
+        "chunk_000001.npy",
         "manifest.json",
+        "values_0.npy",
+        "values_1.npy",
     ]
     calls.clear()
     monkeypatch.setattr(
@@ -241,6 +243,44 @@ def test_resume_after_interrupt(tmp_path, monkeypatch):
     for leaf, ref in zip(jax.tree.leaves(again.values), jax.tree.leaves(full.values)):
         assert leaf.tobytes() == ref.tobytes()
     assert again.done.all()
+
+
+def test_directory_values_are_memory_maps_equal_to_in_memory(tmp_path):
+    net = _net()
+    axes = {"k": designs.linear(0.0, 1.0, 9), "speed": [1.0, 2.0, 4.0]}
+    memory = massfit.sweep(_fn, net, axes, chunk_size=4, progress=False)
+    disk = massfit.sweep(_fn, net, axes, chunk_size=4, directory=tmp_path, progress=False)
+    for name, shape in [("f", (9, 3)), ("v", (9, 3, 3))]:
+        leaf = disk.values[name]
+        assert isinstance(leaf, np.memmap) and leaf.shape == shape
+        assert not leaf.flags.writeable
+        assert leaf.tobytes() == memory.values[name].tobytes()
+    # The files are plain .npy, in leaf order ("f", "v"), the design flattened.
+    on_disk = np.load(tmp_path / "values_1.npy")
+    np.testing.assert_array_equal(on_disk, disk.values["v"].reshape(27, 3))
+    k, speed = np.meshgrid(designs.linear(0.0, 1.0, 9), [1.0, 2.0, 4.0], indexing="ij")
+    expected = _reference(k, speed, np.asarray(net.node.a))
+    np.testing.assert_allclose(disk.values["f"], expected, rtol=1e-6)
+    # Read back from the directory without evaluating anything, bitwise the same.
+    again = massfit.sweep(_fn, net, axes, chunk_size=4, directory=tmp_path, progress=False)
+    assert again.values["f"].tobytes() == memory.values["f"].tobytes() and again.done.all()
+    best = again.best(lambda out: out["f"], minimise=False)
+    assert best.index == (8, 0) and best.value == memory.values["f"][8, 0]
+
+
+def test_rows_of_an_unrecorded_chunk_are_written_again(tmp_path):
+    # A sweep killed between a chunk's rows and its record: the chunk is evaluated again.
+    net = _net()
+    axes = {"k": designs.linear(0.0, 1.0, 6)}
+    ref = massfit.sweep(_fn, net, axes, chunk_size=2, directory=tmp_path, progress=False)
+    ref_f = np.array(ref.values["f"])
+    values = np.lib.format.open_memmap(tmp_path / "values_0.npy", mode="r+")
+    values[2:4] = -1.0  # the rows of chunk 1, half written
+    values.flush()
+    del values
+    (tmp_path / "chunk_000001.npy").unlink()
+    again = massfit.sweep(_fn, net, axes, chunk_size=2, directory=tmp_path, progress=False)
+    assert again.values["f"].tobytes() == ref_f.tobytes()
 
 
 def test_resume_refuses_a_different_sweep(tmp_path):

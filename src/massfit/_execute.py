@@ -71,6 +71,8 @@ def _filler(shape: PyTree, n: int) -> PyTree:
     """NaN (0 for integers and booleans) shaped like `n` outputs."""
 
     def fill(s):
+        if not isinstance(s, jax.ShapeDtypeStruct):
+            return s  # a Python constant: the same for every element
         value = np.nan if np.issubdtype(s.dtype, np.inexact) else 0
         return np.full((n, *s.shape), value, dtype=s.dtype)
 
@@ -106,7 +108,39 @@ def evaluate_batch(
         out = jax.block_until_ready(_call_batched(call, sharding, padded))
     except RUNTIME_ERRORS:
         return _evaluate_one_by_one(call, batch, n)
-    return jax.tree.map(lambda x: np.asarray(x)[:n], out), np.zeros(n, dtype=bool)
+    # Python constants in the output (`vmap` leaves them unbatched) pass through.
+    cut = lambda x: np.asarray(x)[:n] if eqx.is_array(x) else x  # noqa: E731
+    return jax.tree.map(cut, out), np.zeros(n, dtype=bool)
+
+
+def evaluate_chunked(
+    call: Callable, batch: PyTree, *, chunk_size: int, sharding: Any = None
+) -> tuple[PyTree, np.ndarray]:
+    """`evaluate_batch` over a batch of any length, `chunk_size` elements per compiled call
+    (one compile: the last, short chunk is padded), the outputs joined in order."""
+    n = jax.tree.leaves(batch)[0].shape[0]
+    if n <= chunk_size:
+        return evaluate_batch(call, batch, size=chunk_size, sharding=sharding)
+    pieces = [
+        evaluate_batch(
+            call,
+            jax.tree.map(lambda x: x[start : start + chunk_size], batch),
+            size=chunk_size,
+            sharding=sharding,
+        )
+        for start in range(0, n, chunk_size)
+    ]
+    join = lambda *xs: np.concatenate(xs) if isinstance(xs[0], np.ndarray) else xs[0]  # noqa: E731
+    return jax.tree.map(join, *pieces)
+
+
+def chunk_length(chunk_size: int | None, size: int, sharding: Any) -> int:
+    """Elements per compiled call for a batch of `size`: `chunk_size` rounded up to a
+    multiple of the devices `sharding` spans, at most `size` (all of it when None)."""
+    if chunk_size is None:
+        return size
+    devices = 1 if sharding is None else sharding.mesh.size
+    return min(size, -(-chunk_size // devices) * devices)
 
 
 def _evaluate_one_by_one(call: Callable, batch: PyTree, n: int) -> tuple[PyTree, np.ndarray]:
@@ -120,5 +154,6 @@ def _evaluate_one_by_one(call: Callable, batch: PyTree, n: int) -> tuple[PyTree,
             failed[i] = True
             continue
         for o, v in zip(jax.tree.leaves(out), jax.tree.leaves(value)):
-            o[i] = np.asarray(v)
+            if isinstance(o, np.ndarray):
+                o[i] = np.asarray(v)
     return out, failed

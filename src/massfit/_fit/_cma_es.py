@@ -143,6 +143,7 @@ def cma_es(
     sigma0: float = 1.0,
     tol: float = 1e-12,
     shard: bool | str = "auto",
+    chunk_size: int | None = None,
     callbacks: Callback | Sequence[Callback] | None = None,
     progress: bool = True,
 ) -> FitResult:
@@ -150,8 +151,9 @@ def cma_es(
 
     A (mu/mu_w, lambda)-CMA-ES (Hansen 2016, "The CMA Evolution Strategy: A Tutorial"):
     each generation samples `population_size` candidates from a Gaussian, evaluates **all of
-    them in one vmapped call** (the loss is traced once and compiled once for the whole run;
-    the population axis is sharded over the host's devices when there are several), and
+    them in one vmapped call** (or `chunk_size` at a time; the loss is traced once and
+    compiled once for the whole run; the population axis is sharded over the host's devices
+    when there are several), and
     moves the mean to a weighted average of the best half while adapting the step size
     (cumulative step-size adaptation) and the covariance (rank-one and rank-mu updates).
 
@@ -181,6 +183,9 @@ def cma_es(
     - `tol`: stop when `sigma * sqrt(max diag C)` falls below it.
     - `shard`: shard the population over the host's devices: "auto" (when there are
         several), True or False.
+    - `chunk_size`: candidates per compiled call, for a population too large to evaluate at
+        once (rounded up to a multiple of the device count when sharding); None: the whole
+        population in one call. The results do not depend on it.
     - `callbacks`, `progress`: as in `fit`, called once per generation with its best loss.
 
     **Returns:**
@@ -216,6 +221,7 @@ def cma_es(
         n_generations=n_generations,
         tol=tol,
         sharding=sharding,
+        chunk_size=chunk_size,
         callbacks=callbacks,
         progress=progress,
         method="cma_es",

@@ -105,6 +105,7 @@ def differential_evolution(
     crossover: float = 0.9,
     tol: float = 1e-12,
     shard: bool | str = "auto",
+    chunk_size: int | None = None,
     callbacks: Callback | Sequence[Callback] | None = None,
     progress: bool = True,
 ) -> FitResult:
@@ -133,7 +134,7 @@ def differential_evolution(
     - `crossover`: the probability CR in `[0, 1]` of taking a mutant coordinate.
     - `tol`: stop when the population's widest spread over a coordinate (in box units)
         falls below it.
-    - `shard`, `callbacks`, `progress`: as in `cma_es`.
+    - `shard`, `chunk_size`, `callbacks`, `progress`: as in `cma_es`.
 
     **Returns:**
 
@@ -173,6 +174,7 @@ def differential_evolution(
         n_generations=n_generations,
         tol=tol,
         sharding=sharding,
+        chunk_size=chunk_size,
         callbacks=callbacks,
         progress=progress,
         method="differential_evolution",

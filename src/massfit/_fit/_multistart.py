@@ -13,7 +13,7 @@ from jaxtyping import Array, PyTree
 from tqdm import tqdm
 
 from .._errors import check_int, check_key
-from .._execute import population_sharding
+from .._execute import evaluate_batch, population_sharding
 from .._params import Bounded, is_constraint
 from ._gradient import check_optimiser, choose_mode, falls_back_to_reverse, step
 from ._problem import Loss, make_problem
@@ -37,38 +37,28 @@ def _starting_points(params: PyTree, n_starts: int, key: Array) -> PyTree:
     return jax.tree.unflatten(treedef, batched)
 
 
-def _broadcast_where(cond: Array, new: PyTree, old: PyTree) -> PyTree:
+def _broadcast_where(cond: np.ndarray, new: PyTree, old: PyTree) -> PyTree:
     def pick(a, b):
-        c = cond.reshape(cond.shape + (1,) * (a.ndim - 1))
-        return jnp.where(c, a, b)
+        c = cond.reshape(cond.shape + (1,) * (np.ndim(a) - 1))
+        return np.where(c, a, b)
 
     return jax.tree.map(pick, new, old)
 
 
-@eqx.filter_jit
-def _batched_step(
-    loss: Loss,
-    optimiser: Any,
-    mode: str,
-    sharding: Any,
-    params: PyTree,
-    opt_state: PyTree,
-    best_params: PyTree,
-    best_loss: Array,
-    static: PyTree,
-    target: PyTree,
-    index: Array,
-):
-    """One step of every start at once, keeping each start's best parameters."""
-    if sharding is not None:
-        params = jax.tree.map(lambda x: jax.lax.with_sharding_constraint(x, sharding), params)
-    out = eqx.filter_vmap(
-        lambda p, s: step(loss, optimiser, mode, p, s, static, target, None, index)
-    )(params, opt_state)
-    improved = out.loss_finite & (out.loss < best_loss)
-    best_params = _broadcast_where(improved, params, best_params)
-    best_loss = jnp.where(improved, out.loss.astype(best_loss.dtype), best_loss)
-    return out, best_params, best_loss, improved
+class _StartStep(eqx.Module):
+    """One optimiser step of one start `(params, opt_state)` (the executor's call)."""
+
+    loss: Loss
+    optimiser: Any
+    mode: str = eqx.field(static=True)
+    static: PyTree
+    target: PyTree
+    index: Array
+
+    def __call__(self, start: tuple[PyTree, PyTree]):
+        params, opt_state = start
+        args = (self.static, self.target, None, self.index)
+        return step(self.loss, self.optimiser, self.mode, params, opt_state, *args)
 
 
 def multistart(
@@ -97,8 +87,8 @@ def multistart(
     host's devices when there are several and `n_starts` is a multiple of their number).
 
     Each start behaves as in `fit` (same loss arguments, gradient `mode`, best-seen
-    tracking); a start whose loss or gradient turns non-finite stops moving (its update is
-    not applied) while the others go on.
+    tracking); a start whose loss or gradient turns non-finite, or whose evaluation raises
+    (an `eqx.error_if`), stops moving (its update is not applied) while the others go on.
 
     **Arguments:**
 
@@ -126,7 +116,7 @@ def multistart(
         opt_state = eqx.filter_vmap(optimiser.init)(params)
     first_physical = jax.device_get(eqx.filter_vmap(lambda p: problem.physical(p))(params))
     best_params = params
-    best_loss = jnp.full((n_starts,), jnp.inf, dtype=float)
+    best_loss = np.full(n_starts, np.inf, dtype=jnp.zeros((), float).dtype)
     best_step = np.full((n_starts,), -1)
     losses: list[np.ndarray] = []
     n_nonfinite: list[int] = []
@@ -136,25 +126,26 @@ def multistart(
     i = 0
     try:
         while i < n_steps:
+            call = _StartStep(
+                problem.loss, optimiser, chosen, problem.static, problem.target, jnp.int32(i)
+            )
             try:
-                out, new_best_params, new_best_loss, improved = _batched_step(
-                    problem.loss,
-                    optimiser,
-                    chosen,
-                    sharding,
-                    params,
-                    opt_state,
-                    best_params,
-                    best_loss,
-                    problem.static,
-                    problem.target,
-                    jnp.int32(i),
+                out, raised = evaluate_batch(
+                    call, (params, opt_state), size=n_starts, sharding=sharding
                 )
             except TypeError as e:
                 if not falls_back_to_reverse(e, mode, chosen):
                     raise
                 chosen = "reverse"
                 continue
+            # A start that raised (its outputs are NaN) stays where it was, like a non-finite one.
+            out = out._replace(
+                params=_broadcast_where(raised, params, out.params),
+                opt_state=_broadcast_where(raised, opt_state, out.opt_state),
+            )
+            improved = out.loss_finite & (out.loss < best_loss)
+            best_params = _broadcast_where(improved, params, best_params)
+            best_loss = np.where(improved, out.loss.astype(best_loss.dtype), best_loss)
             step_losses = np.asarray(out.loss, dtype=np.float64)
             physical = jax.device_get(out.physical)
             losses.append(step_losses)
@@ -162,10 +153,9 @@ def multistart(
             for p in problem.paths:
                 history[p].append(np.asarray(physical[p]))
             best_step = np.where(np.asarray(improved), i, best_step)
-            params, opt_state = out.params, out.opt_state
-            best_params, best_loss, i = new_best_params, new_best_loss, i + 1
+            params, opt_state, i = out.params, out.opt_state, i + 1
             bar.update(1)
-            bar.set_postfix_str(f"best {float(jnp.min(best_loss)):.4g}", refresh=False)
+            bar.set_postfix_str(f"best {float(np.min(best_loss)):.4g}", refresh=False)
     except KeyboardInterrupt:
         reason = "interrupted"
     finally:
@@ -195,7 +185,7 @@ def multistart(
         warnings.warn(reason, RuntimeWarning, stacklevel=2)
     trained, aux = None, None
     if found:
-        trained = jax.tree.map(lambda x: x[index], best_params)
+        trained = jax.tree.map(lambda x: jnp.asarray(x[index]), best_params)
         aux = eqx.filter_jit(problem.loss)(trained, problem.static, problem.target, None)[1]
     best = FitResult(
         model=problem.model(trained) if found else model,

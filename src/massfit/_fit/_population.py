@@ -1,5 +1,6 @@
-"""What the population searches share: the ask/tell strategy interface, one vmapped (and
-sharded) evaluation of a whole population per generation, and the generation loop."""
+"""What the population searches share: the ask/tell strategy interface, the evaluation of each
+generation's population by the executor (`massfit._execute`: vmapped, sharded, chunked, one by
+one when a chunk raises), and the generation loop."""
 
 import abc
 import itertools
@@ -15,7 +16,7 @@ import numpy as np
 from jaxtyping import Array, PyTree
 
 from .._errors import check_int
-from .._execute import RUNTIME_ERRORS
+from .._execute import chunk_length, evaluate_chunked
 from ._loop import Callback, check_callbacks, Tracker
 from ._problem import Loss, Problem
 from ._result import FitResult
@@ -76,10 +77,20 @@ def ravel(params: PyTree) -> tuple[Array, Unravel]:
     return x, unravel
 
 
-def _evaluate(strategy, loss, unravel, static, target, x):
-    return loss(unravel(strategy.decode(x)), static, target, None)
+class _CandidateLoss(eqx.Module):
+    """The loss of one candidate `x` (the executor's call: the arrays are traced)."""
+
+    strategy: AbstractStrategy
+    loss: Loss
+    unravel: Unravel
+    static: PyTree
+    target: PyTree
+
+    def __call__(self, x: Array) -> tuple[Array, Any]:
+        return self.loss(self.unravel(self.strategy.decode(x)), self.static, self.target, None)
 
 
+@eqx.filter_jit
 def _conclude(strategy, loss, unravel, state, candidates, context, losses, aux, static):
     """Rank (non-finite last, as `inf`), tell, and pick the generation's best."""
     finite = jnp.isfinite(losses)
@@ -93,54 +104,16 @@ def _conclude(strategy, loss, unravel, state, candidates, context, losses, aux, 
     return state, losses[best], x_best, aux_best, physical, strategy.spread(state), n_bad
 
 
-@eqx.filter_jit
-def _generation(
-    strategy: AbstractStrategy,
-    loss: Loss,
-    unravel: Unravel,
-    sharding: Any,
-    state: PyTree,
-    static: PyTree,
-    target: PyTree,
-):
-    """One generation: ask, evaluate the whole population in one vmapped call, tell."""
-    candidates, context = strategy.ask(state)
-    if sharding is not None:
-        candidates = jax.lax.with_sharding_constraint(candidates, sharding)
-    losses, aux = eqx.filter_vmap(lambda x: _evaluate(strategy, loss, unravel, static, target, x))(
-        candidates
-    )
-    return _conclude(strategy, loss, unravel, state, candidates, context, losses, aux, static)
-
-
 _ask = eqx.filter_jit(lambda strategy, state: strategy.ask(state))
-_evaluate_one = eqx.filter_jit(_evaluate)
-_conclude_jit = eqx.filter_jit(_conclude)
 
 
-def _generation_one_by_one(strategy, loss, unravel, state, static, target):
-    """The same generation as `_generation`, evaluating the candidates one at a time, so that
-    one that raises is ranked last (loss `inf`) instead of losing the whole search."""
+def _generation(strategy, loss, unravel, state, static, target, chunk_size, sharding):
+    """One generation: ask, evaluate the population through the executor (a candidate that
+    raises gets a NaN loss, so it is ranked last), tell."""
     candidates, context = _ask(strategy, state)
-    losses, auxes = [], []
-    for x in candidates:
-        try:
-            value, aux = _evaluate_one(strategy, loss, unravel, static, target, x)
-        except RUNTIME_ERRORS:
-            value, aux = jnp.asarray(jnp.inf, dtype=candidates.dtype), None
-        losses.append(jnp.asarray(value, dtype=candidates.dtype))
-        auxes.append(aux)
-    good = next((a for a in auxes if a is not None), None)
-    if good is None:
-        aux = None
-    else:
-        # A candidate that raised has no aux; it is ranked last, so its filler is never read.
-        filler = jax.tree.map(lambda a: jnp.zeros_like(a) if eqx.is_array(a) else a, good)
-        stacked = [filler if a is None else a for a in auxes]
-        aux = jax.tree.map(lambda *xs: jnp.stack(xs) if eqx.is_array(xs[0]) else xs[0], *stacked)
-    return _conclude_jit(
-        strategy, loss, unravel, state, candidates, context, jnp.stack(losses), aux, static
-    )
+    call = _CandidateLoss(strategy, loss, unravel, static, target)
+    (losses, aux), _ = evaluate_chunked(call, candidates, chunk_size=chunk_size, sharding=sharding)
+    return _conclude(strategy, loss, unravel, state, candidates, context, losses, aux, static)
 
 
 def run_population(
@@ -153,12 +126,17 @@ def run_population(
     n_generations: int,
     tol: float,
     sharding: Any,
+    chunk_size: int | None,
     callbacks: Callback | Sequence[Callback] | None,
     progress: bool,
     method: str,
 ) -> FitResult:
-    """Run a strategy for up to `n_generations`, one compiled call per generation."""
+    """Run a strategy for up to `n_generations`, the population of each generation evaluated
+    in chunks of `chunk_size` (all at once when None)."""
     check_int("n_generations", n_generations, 0)
+    if chunk_size is not None:
+        check_int("chunk_size", chunk_size, 1)
+    chunk_size = chunk_length(chunk_size, strategy.population_size, sharding)
     callbacks = check_callbacks(callbacks)
 
     state = strategy.init(x0, key)
@@ -175,12 +153,16 @@ def run_population(
     n_nonfinite: list[int] = []
     try:
         for g in range(n_generations):
-            args = (strategy, problem.loss, unravel)
-            try:
-                out = _generation(*args, sharding, state, problem.static, problem.target)
-                out = jax.block_until_ready(out)
-            except RUNTIME_ERRORS:
-                out = _generation_one_by_one(*args, state, problem.static, problem.target)
+            out = _generation(
+                strategy,
+                problem.loss,
+                unravel,
+                state,
+                problem.static,
+                problem.target,
+                chunk_size,
+                sharding,
+            )
             new_state, loss, x_best, aux, physical, spread, n_bad = out
             loss, physical, spread, n_bad = jax.device_get((loss, physical, spread, n_bad))
             loss, n_bad = float(loss), int(n_bad)

@@ -37,7 +37,8 @@ class SweepResult:
     **Fields:**
 
     - `values`: a pytree like `fn`'s output; each leaf is a NumPy array shaped
-        `(*design_shape, *leaf_shape)`.
+        `(*design_shape, *leaf_shape)` (with a sweep `directory`, a read-only `numpy.memmap`
+        of the directory's `values_<i>.npy`).
     - `dims`: the names of the design's dimensions (a grid: its paths; zipped and random
         designs: "point").
     - `coords`: by swept path, its values along its dimension, `(len(dim), *value_shape)`.

@@ -48,10 +48,11 @@ def sweep(
 
     The points are evaluated in chunks of `chunk_size` models, each chunk one compiled,
     vmapped call (compiled once: the last, short chunk is padded), sharded over this
-    process's devices; results are copied to host memory chunk by chunk, so device memory
-    stays bounded however large the sweep. A chunk whose call raises (an `eqx.error_if`,
-    e.g. a delay beyond `Network.max_delay`) is evaluated point by point: the points that
-    raise get NaN values and are marked in `result.failed`; the sweep goes on.
+    process's devices; results are copied out chunk by chunk (to host memory, or with
+    `directory` to disk), so device memory stays bounded however large the sweep. A chunk
+    whose call raises (an `eqx.error_if`, e.g. a delay beyond `Network.max_delay`) is
+    evaluated point by point: the points that raise get NaN values and are marked in
+    `result.failed`; the sweep goes on.
 
     **Arguments:**
 
@@ -68,9 +69,13 @@ def sweep(
         `max_delay`/`min_delay` to cover every swept speed.
     - `chunk_size`: models per compiled call (rounded up to a multiple of the device
         count when sharded). Larger is faster until memory runs short.
-    - `directory`: where to keep finished chunks (created if missing). A sweep restarted
-        with the same directory skips the chunks already there and gives bit-identical
-        results; a directory written by a different sweep is refused, naming what differs.
+    - `directory`: where to keep the results (created if missing): one `.npy` per output
+        leaf, written row by row as chunks finish, and a record per finished chunk. The
+        result's `values` are then those files, memory-mapped, so host memory stays bounded
+        however large the outputs. A sweep restarted with the same directory skips the
+        chunks already finished and gives bit-identical results; a directory written by a
+        different sweep is refused, naming what differs. Without a directory the values are
+        kept in host memory.
     - `shard`: "auto" (over the host's devices when there are several), True or False.
     - `progress`: show a progress bar with an ETA.
 
@@ -106,19 +111,22 @@ def sweep(
     n = design.size
     n_chunks = math.ceil(n / chunk_size)
     shape = output_shape(call, design.values(np.arange(1)))
-    values = jax.tree.map(lambda s: _empty((n, *s.shape), s.dtype), shape)
     failed = np.zeros(n, dtype=bool)
     done = np.zeros(n, dtype=bool)
     process, n_processes = jax.process_index(), jax.process_count()
     store = None
-    if directory is not None:
+    if directory is None:
+        values = jax.tree.map(lambda s: _empty((n, *s.shape), s.dtype), shape)
+    else:
+        values = None  # in the store's files, as rows are written
         manifest = _manifest(fn, model, design, chunk_size, shape)
-        store = _Store(pathlib.Path(directory), manifest, process, n_processes)
+        store = _Store(pathlib.Path(directory), manifest, shape, n, process, n_processes)
 
     def put(c, out, bad):
         rows = slice(c * chunk_size, min(n, (c + 1) * chunk_size))
-        for leaf, chunk in zip(jax.tree.leaves(values), jax.tree.leaves(out)):
-            leaf[rows] = chunk
+        if store is None:
+            for leaf, chunk in zip(jax.tree.leaves(values), jax.tree.leaves(out)):
+                leaf[rows] = chunk
         failed[rows], done[rows] = bad, True
 
     mine = range(process, n_chunks, n_processes)
@@ -126,16 +134,18 @@ def sweep(
     interrupted = False
     try:
         for c in mine:
-            loaded = store.load(c, shape) if store is not None else None
-            if loaded is None:
+            bad = store.load(c) if store is not None else None
+            if bad is None:
                 idx = np.arange(c * chunk_size, min(n, (c + 1) * chunk_size))
-                loaded = evaluate_batch(
+                out, bad = evaluate_batch(
                     call, design.values(idx), size=chunk_size, sharding=sharding
                 )
                 if store is not None:
-                    store.write(c, *loaded)
-            put(c, *loaded)
-            bar.update(len(loaded[1]))
+                    store.write(c, c * chunk_size, out, bad)
+            else:
+                out = None  # already in the store's files
+            put(c, out, bad)
+            bar.update(len(bad))
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -150,6 +160,8 @@ def sweep(
         )
     elif n_processes > 1:
         _gather(store, values, failed, done, put, shape, n_chunks, chunk_size, n)
+    if store is not None:
+        values = store.values()
     if failed.any():
         warnings.warn(
             f"{int(failed.sum())} of {n} points raised when evaluated; their values are NaN "
@@ -177,10 +189,10 @@ def _gather(store, values, failed, done, put, shape, n_chunks, chunk_size, n) ->
         multihost_utils.sync_global_devices("massfit.sweep: chunks written")
         for c in range(n_chunks):
             if c % n_processes != jax.process_index():
-                loaded = store.load(c, shape)
-                if loaded is None:
+                bad = store.load(c)
+                if bad is None:
                     raise RuntimeError(f"Chunk {c} is missing from {store.root} after the sweep.")
-                put(c, *loaded)
+                put(c, None, bad)
         return
     # Each process sends its chunks as (slots, chunk_size, ...) blocks of equal shape.
     slots = math.ceil(n_chunks / n_processes)
@@ -226,6 +238,7 @@ def _manifest(fn, model, design: Design, chunk_size: int, shape) -> dict[str, An
         "fn": f"{getattr(fn, '__module__', '')}.{getattr(fn, '__qualname__', type(fn).__name__)}",
         "output": str(jax.tree.map(lambda s: (s.shape, str(s.dtype)), shape)),
         "massfit": importlib.metadata.version("massfit"),
+        "layout": "values_<leaf>.npy rows, chunk_<c>.npy failed masks",
     }
 
 
@@ -239,21 +252,31 @@ def _write_atomically(path: pathlib.Path, write: Callable[[Any], None]) -> None:
 
 
 class _Store:
-    """A sweep directory: `manifest.json` and one `.npz` per finished chunk, each written to a
-    temporary file and renamed into place (a chunk is there whole or not at all)."""
+    """A sweep directory: `manifest.json`; one preallocated `values_<i>.npy` per output leaf
+    (in `jax.tree.leaves` order, NaN until written), whose rows each chunk writes in place as
+    it finishes; and one `chunk_<c>.npy` per finished chunk (its `failed` mask), written to a
+    temporary file and renamed into place after the chunk's rows are on disk. The chunk
+    records are the source of truth: rows of a chunk without one are written again."""
 
-    def __init__(self, root: pathlib.Path, manifest: dict, process: int, n_processes: int):
+    def __init__(
+        self,
+        root: pathlib.Path,
+        manifest: dict,
+        shape: PyTree,
+        n: int,
+        process: int,
+        n_processes: int,
+    ):
         self.root = root
+        self.shapes = shapes = jax.tree.leaves(shape)
+        self.treedef = jax.tree.structure(shape)
         path = root / "manifest.json"
         if process == 0:
             root.mkdir(parents=True, exist_ok=True)
             if not path.exists():
                 data = json.dumps(manifest, indent=1).encode()
                 _write_atomically(path, lambda f: f.write(data))
-        if n_processes > 1:
-            from jax.experimental import multihost_utils
-
-            multihost_utils.sync_global_devices("massfit.sweep: manifest")
+        _sync(n_processes, "massfit.sweep: manifest")
         try:
             found = json.loads(path.read_text())
         except (OSError, ValueError) as e:
@@ -269,19 +292,66 @@ class _Store:
                 f"The directory {str(root)!r} holds a different sweep (differs in {details}). "
                 "Use another directory, or remove it to start afresh."
             )
+        if process == 0:
+            for i, s in enumerate(self.shapes):
+                if not self._leaf(i).exists():
+                    _preallocate(self._leaf(i), (n, *s.shape), s.dtype)
+        _sync(n_processes, "massfit.sweep: value files")
+        # Where each file's rows begin, after its header.
+        self.offsets = [np.load(self._leaf(i), mmap_mode="r").offset for i in range(len(shapes))]
+
+    def _leaf(self, i: int) -> pathlib.Path:
+        return self.root / f"values_{i}.npy"
 
     def _path(self, c: int) -> pathlib.Path:
-        return self.root / f"chunk_{c:06d}.npz"
+        return self.root / f"chunk_{c:06d}.npy"
 
-    def load(self, c: int, shape: PyTree) -> tuple[PyTree, np.ndarray] | None:
+    def load(self, c: int) -> np.ndarray | None:
+        """The `failed` mask of chunk `c`, or None if it is not finished."""
         path = self._path(c)
-        if not path.exists():
-            return None
-        with np.load(path) as data:
-            failed = data["failed"]
-            leaves = [data[f"leaf_{i}"] for i in range(len(jax.tree.leaves(shape)))]
-        return jax.tree.unflatten(jax.tree.structure(shape), leaves), failed
+        return np.load(path) if path.exists() else None
 
-    def write(self, c: int, out: PyTree, failed: np.ndarray) -> None:
-        arrays = {f"leaf_{i}": np.asarray(x) for i, x in enumerate(jax.tree.leaves(out))}
-        _write_atomically(self._path(c), lambda f: np.savez(f, failed=failed, **arrays))
+    def write(self, c: int, start: int, out: PyTree, failed: np.ndarray) -> None:
+        # Rows by `pwrite` rather than through a memory map: processes (and hosts sharing
+        # the directory) write disjoint byte ranges of the same file.
+        for i, chunk in enumerate(jax.tree.leaves(out)):
+            chunk = np.ascontiguousarray(chunk, dtype=self.shapes[i].dtype)
+            row = chunk[0].nbytes if len(chunk) else 0
+            fd = os.open(self._leaf(i), os.O_WRONLY)
+            try:
+                os.pwrite(fd, chunk.tobytes(), self.offsets[i] + start * row)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _write_atomically(self._path(c), lambda f: np.save(f, failed))
+
+    def values(self) -> PyTree:
+        """The value files as read-only memory maps."""
+        leaves = [np.load(self._leaf(i), mmap_mode="r") for i in range(len(self.shapes))]
+        return jax.tree.unflatten(self.treedef, leaves)
+
+
+def _sync(n_processes: int, name: str) -> None:
+    if n_processes > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
+
+
+def _preallocate(path: pathlib.Path, shape: tuple[int, ...], dtype: Any) -> None:
+    """A `.npy` of `shape` filled with NaN (0 for integers), written in blocks with plain
+    writes (a memory map would count the whole file in this process's resident memory) and
+    renamed into place (a value file is there whole or not at all)."""
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    header = np.lib.format.open_memmap(tmp, mode="w+", dtype=dtype, shape=shape)
+    offset, size = header.offset, header.nbytes
+    del header  # the file: its header, then zeros
+    if np.issubdtype(dtype, np.inexact):
+        block = np.full(max(1, (16 << 20) // np.dtype(dtype).itemsize), np.nan, dtype=dtype)
+        with open(tmp, "r+b") as f:
+            f.seek(offset)
+            for start in range(0, size, block.nbytes):
+                f.write(block.tobytes()[: size - start])
+            f.flush()
+            os.fsync(f.fileno())
+    os.replace(tmp, path)
