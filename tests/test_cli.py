@@ -202,6 +202,7 @@ def test_sweep_bad_axis_exits_2(tmp_path):
     assert "[sweep.axes].kk: not a parameter path" in done.stderr and '"k"' in done.stderr
 
 
+@pytest.mark.slow
 def test_sweep_example_writes_the_map_and_resumes(tmp_path):
     out = tmp_path / "out"
     args = ("sweep", SWEEP, "--output", out, *TINY_SWEEP)
@@ -486,5 +487,5 @@ def test_fit_cma_es_example(tmp_path):
 
 
 def test_every_example_config_has_a_test():
-    tested = {SIMULATE.name, FIT.name, "fit_example_signal_cma_es.toml"}
+    tested = {SIMULATE.name, FIT.name, SWEEP.name, "fit_example_signal_cma_es.toml"}
     assert {p.name for p in CONFIGS.glob("*.toml")} == tested

@@ -140,6 +140,7 @@ def _hopf_euler_numpy(x0, y0, w, lags, k, dt, n_steps, a=-0.1, omega=0.3):
     return np.array(xs[1:])
 
 
+@pytest.mark.slow
 def test_delays_rounded_to_nearest_step_and_brainmass_rounding_up():
     dt, speed, k = 0.1, 2.0, 0.3
     w = np.array([[0.0, 1.0, 0.5], [0.8, 0.0, 0.4], [0.3, 0.9, 0.0]])

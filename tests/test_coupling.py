@@ -208,6 +208,7 @@ def test_couplings_are_modules_that_filter_jit():
     np.testing.assert_allclose(call(coupling), _call(coupling, 1.0, w, delayed, current))
 
 
+@pytest.mark.slow
 def test_user_summed_coupling_takes_the_block_path_and_matches_the_generic_one():
     # The same coupling written both ways: as an AbstractSummedCoupling the solver sums each
     # block's afferents at once; as a plain AbstractCoupling it calls it stage by stage.

@@ -149,6 +149,7 @@ def test_realistic_connectome_rejects_bad_sizes():
         md.load_dataset("realistic_connectome", density=1.5)
 
 
+@pytest.mark.slow
 def test_example_signal_is_a_reproducible_simulation_with_its_truth():
     import jax.random as jr
 

@@ -50,14 +50,20 @@ def _delayed_decay_network():
 @pytest.mark.parametrize(
     "solver, order, dts",
     [
-        (mf.Euler(), 1, [1 / 40, 1 / 80, 1 / 160]),
+        # Heun on and off the step grid by default; Euler and RK4 in the slow suite.
+        pytest.param(mf.Euler(), 1, [1 / 40, 1 / 80, 1 / 160], marks=pytest.mark.slow),
         (mf.Heun(), 2, [1 / 10, 1 / 20, 1 / 40]),
-        (mf.RK4(), 4, [1 / 5, 1 / 10, 1 / 20]),
+        pytest.param(mf.RK4(), 4, [1 / 5, 1 / 10, 1 / 20], marks=pytest.mark.slow),
         # The 1 ms delay off the step grid (an odd number of steps in 2 ms), read by
         # interpolation: linear for Euler/Heun, cubic Hermite for RK4.
         (mf.Heun(interpolate_delays=True), 2, [2 / 9, 2 / 19, 2 / 39]),
-        (mf.RK4(interpolate_delays=True), 4, [2 / 9, 2 / 19, 2 / 39]),
-        (mf.Euler(interpolate_delays=True), 1, [2 / 39, 2 / 79, 2 / 159]),
+        pytest.param(
+            mf.RK4(interpolate_delays=True), 4, [2 / 9, 2 / 19, 2 / 39], marks=pytest.mark.slow
+        ),
+        pytest.param(
+            mf.Euler(interpolate_delays=True), 1, [2 / 39, 2 / 79, 2 / 159],
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_convergence_order_delayed_decay(solver, order, dts):
@@ -177,6 +183,7 @@ def test_jit_vmap_grad_agree(small_network):
     np.testing.assert_allclose(fwd, grad, rtol=1e-9)
 
 
+@pytest.mark.slow
 def test_grad_per_region_parameter(small_network):
     net = small_network
 

@@ -147,6 +147,7 @@ def test_step_traced_once():
     assert len(traces) == 1
 
 
+@pytest.mark.slow
 def test_diffrax_model_recovered_auto_falls_back_to_reverse():
     # diffrax's default adjoint is reverse-only: "auto" tries forward mode, warns, and uses
     # reverse mode.

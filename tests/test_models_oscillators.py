@@ -643,6 +643,7 @@ def test_delayed_network_jit_vmap_grad(name):
     np.testing.assert_allclose(grads[1], finite_difference, rtol=1e-4, atol=1e-12)
 
 
+@pytest.mark.slow
 def test_delayed_network_batched_equals_unbatched():
     # vmap changes nothing: one member of a batch equals its own run (FitzHugh–Nagumo).
     loss = _network_loss("FitzHughNagumo")

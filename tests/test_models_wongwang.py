@@ -312,6 +312,7 @@ def _np_exc_inh_rates(p, S_E, S_I, long_range):
     return np_H(I_E, 310.0, 125.0, 0.16)  # Hz
 
 
+@pytest.mark.slow
 def test_feedback_inhibition_holds_every_region_at_3_hz():
     conn = mf.datasets.load_dataset("realistic_connectome", n_regions=20)
     weights = np.asarray(conn.weights, dtype=float)

@@ -351,6 +351,7 @@ def test_jit_vmap_grad_identity(name):
     scale=st.floats(1e-3, 1e3),
     offset=st.floats(-1e3, 1e3),
 )
+@pytest.mark.slow
 def test_identity_property(seed, n_time, n_regions, scale, offset):
     x = _series(seed, (n_time, n_regions), scale=scale, offset=offset)
     for name, objective in CASES.items():

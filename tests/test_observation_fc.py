@@ -69,6 +69,7 @@ def test_bad_start_is_refused():
         FC(period=10.0, drive="x", start="1 s")
 
 
+@pytest.mark.slow
 def test_gradient_through_online_fc_matches_the_stored_trace_and_finite_differences():
     conn = massfit.datasets.load_dataset("example_connectome")
     net = massfit.Network(massfit.Hopf(a=-0.02, x0=0.1, y0=0.05), conn, k=0.05, speed=5.0)

@@ -154,6 +154,7 @@ def test_noiseless_hopf_oscillates_at_analytic_amplitude_and_frequency():
     np.testing.assert_allclose(freq, omega, rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_saving_options():
     net = isolated(mf.Hopf(), 2)
     traj = mf.simulate(net, duration=10.0, dt=0.1, transient=4.0, save_every=0.5, variables="x")
@@ -167,6 +168,7 @@ def test_saving_options():
         traj["y"]
 
 
+@pytest.mark.slow
 def test_external_inputs_array_and_function():
     net = isolated(Linear1(gamma=0.0), 2)
     # Constant drive 0.5 into region 1 for 10 ms, as an array and as a function.
@@ -181,6 +183,7 @@ def test_external_inputs_array_and_function():
     np.testing.assert_allclose(c["x"][-1], np.sin(10.0), atol=1e-4)
 
 
+@pytest.mark.slow
 def test_plain_diffrax_solver_for_delay_free_network():
     import diffrax
 
@@ -263,6 +266,7 @@ def _small_delayed(k, speed=5.0, **kwargs):
     return mf.Network(mf.Hopf(a=0.2, x0=0.4), conn, k=k, speed=speed, **kwargs)
 
 
+@pytest.mark.slow
 def test_network_built_inside_jit_with_constant_speed():
     # Since JAX 0.4.36 `jnp.asarray(5.0)` under jit is a tracer; the constructors evaluate
     # constants eagerly, so the delay bounds are read off a constant speed inside jit too.

@@ -345,6 +345,7 @@ def test_speed_gradient_with_exact_reads_and_other_derivatives_untouched():
     assert swept[1] == pytest.approx(float(loss(5.0)), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_unbounded_speed_constraint_warns_that_blocks_drop_to_one_step():
     net = _delayed_pair(speed=mf.Positive(5.0), max_delay=12.0 / 2.0)
     with pytest.warns(UserWarning, match="min_delay is 0.*one dt at a time.*Bounded"):

@@ -119,6 +119,7 @@ def test_stimulus_drives_a_simulation_like_the_hand_written_function():
     assert not np.allclose(ours, mf.simulate(net, **run).ys)  # the input matters
 
 
+@pytest.mark.slow
 def test_step_drives_euler_like_the_equivalent_array():
     net = _network()
     step = stimuli.Step(0.3, "x", onset=4.05, duration=6.0, regions=np.array([True, True, False]))
@@ -163,6 +164,7 @@ def test_gradient_with_respect_to_amplitude_matches_finite_differences():
     np.testing.assert_allclose(jax.grad(_loss)(a), finite_difference(_loss, a), rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_vmap_over_amplitude_matches_a_loop():
     amplitudes = jnp.asarray([0.0, 0.5, 1.0])
     batched = jax.jit(jax.vmap(_loss))(amplitudes)
