@@ -202,14 +202,14 @@ def test_sweep_bad_axis_exits_2(tmp_path):
     assert "[sweep.axes].kk: not a parameter path" in done.stderr and '"k"' in done.stderr
 
 
-@pytest.mark.slow
-def test_sweep_example_writes_the_map_and_resumes(tmp_path):
-    out = tmp_path / "out"
-    args = ("sweep", SWEEP, "--output", out, *TINY_SWEEP)
-    done = _massfit(*args)
+def _sweep_example(out):
+    done = _massfit("sweep", SWEEP, "--output", out, *TINY_SWEEP)
     assert done.returncode == 0, done.stderr
-    summary = json.loads((out / "summary.json").read_text())
-    arrays = np.load(out / "sweep.npz")
+    return json.loads((out / "summary.json").read_text()), np.load(out / "sweep.npz")
+
+
+def test_sweep_example_writes_the_map(tmp_path):
+    summary, arrays = _sweep_example(tmp_path / "out")
     ks, speeds = arrays["coords.k"], arrays["coords.speed"]
     np.testing.assert_allclose(ks, np.linspace(0.01, 0.03, 3))
     np.testing.assert_allclose(speeds, np.geomspace(2.0, 8.0, 2))
@@ -220,10 +220,15 @@ def test_sweep_example_writes_the_map_and_resumes(tmp_path):
     assert best["index"] == [int(i), int(j)] and best["loss"] == pytest.approx(loss[i, j])
     assert best["coords"]["k"] == pytest.approx(ks[i])
     assert "sweep_map.png" in summary["plots"]
+
+
+@pytest.mark.slow
+def test_sweep_example_resumes_from_its_chunks(tmp_path):
+    out = tmp_path / "out"
+    _, first = _sweep_example(out)
     # The same command again resumes from the finished chunks: the same numbers.
-    again = _massfit(*args)
-    assert again.returncode == 0, again.stderr
-    np.testing.assert_array_equal(np.load(out / "sweep.npz")["loss"], loss)
+    _, again = _sweep_example(out)
+    np.testing.assert_array_equal(again["loss"], first["loss"])
 
 
 # --- the configuration, in-process: a bad value in each section --------------------------------
