@@ -74,19 +74,20 @@ class FC(AbstractObserver):
     def step(self, carry, x, dt):
         i, n, mean, m2 = carry
         i = i + 1
-        # A step counts once it ends after `start` (step `i` ends at `i dt`).
-        counted = i > round(self.start / dt)
         x = x.astype(mean.dtype)
-        n_new = n + 1
+        skip = round(self.start / dt)
+        if skip:
+            # A step counts once it ends after `start` (step `i` ends at `i dt`): before,
+            # the step's weight is 0 and the sums stay as they are.
+            w = (i > skip).astype(mean.dtype)
+        else:
+            w = 1
+        n_new = n + w
         delta = x - mean
-        mean_new = mean + delta / n_new
-        m2_new = m2 + jnp.outer(delta, x - mean_new)
-        return (
-            i,
-            jnp.where(counted, n_new, n),
-            jnp.where(counted, mean_new, mean),
-            jnp.where(counted, m2_new, m2),
-        )
+        # Welford's update; with w = 0 (n_new = n, possibly 0) it adds nothing.
+        mean_new = mean + delta * (w / jnp.maximum(n_new, 1))
+        m2_new = m2 + jnp.outer(delta * w, x - mean_new)
+        return i, n_new, mean_new, m2_new
 
     def readout(self, carry) -> Array:
         _, n, _, m2 = carry
