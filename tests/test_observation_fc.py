@@ -95,3 +95,24 @@ def test_gradient_through_online_fc_matches_the_stored_trace_and_finite_differen
     h = 1e-6
     fd = (online(k + h) - online(k - h)) / (2 * h)
     np.testing.assert_allclose(g, fd, rtol=1e-5)
+
+
+@pytest.mark.parametrize("start, lo, hi", [(0.0, 0, 8), (0.35, 2, 7), (0.9, 0, 5)])
+def test_accumulate_equals_steps_one_by_one(start, lo, hi):
+    # What a solver does with a block: the masked (consecutive) rows in one product,
+    # against `step` row by row; `start` = 0.35 ms at dt 0.1 leaves out steps 1-4.
+    rng = np.random.default_rng(3)
+    observer = FC(period=10.0, drive="x", start=start)
+    carry = observer.init(4, 0.1, jnp.float64)
+    first = jnp.asarray(50.0 + rng.normal(size=(3, 4)))
+    for x in first:
+        carry = observer.step(carry, x, 0.1)
+    xs = jnp.asarray(50.0 + rng.normal(size=(8, 4)))
+    mask = jnp.zeros(8, bool).at[lo:hi].set(True)
+    block = observer.accumulate(carry, xs, mask, 0.1)
+    for x in xs[lo:hi]:
+        carry = observer.step(carry, x, 0.1)
+    assert int(block[0]) == int(carry[0]) == 3 + hi - lo
+    for a, b in zip(block[1:], carry[1:]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(observer.readout(block), observer.readout(carry), atol=1e-12)

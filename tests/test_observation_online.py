@@ -24,8 +24,9 @@ OBSERVERS = {
     "bold": massfit.BOLD(period=100.0, drive="x"),
     # a period that is not a multiple of dt, a function of the state, a reset after samples
     "power": TemporalAverage(period=7.3, drive=lambda s: s["x"] ** 2 + s["y"] ** 2),
-    # windows of 250 ms after a 20 ms transient, accumulated step by step
-    "fc": massfit.observation.FC(period=250.0, drive="x", start=20.0),
+    # windows of 248.3 ms after a 20 ms transient: online, a block's steps at once (its
+    # samples fall inside blocks: steps 497, 993, ...); post hoc, step by step
+    "fc": massfit.observation.FC(period=248.3, drive="x", start=20.0),
 }
 
 

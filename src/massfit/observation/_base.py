@@ -6,7 +6,7 @@ import abc
 import math
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias
 
 import equinox as eqx
 import jax
@@ -123,6 +123,9 @@ class AbstractObserver(eqx.Module):
 
     period: AbstractVar[float]
     drive: AbstractVar[Drive]
+    #: Whether `accumulate` advances the carry over several steps at once (solvers then
+    #: call it once or twice per block instead of `step` once per sub-step).
+    accumulates: ClassVar[bool] = False
 
     def __check_init__(self):
         as_period(self.period)
@@ -148,6 +151,13 @@ class AbstractObserver(eqx.Module):
     def after_sample(self, carry: PyTree) -> PyTree:
         """The carry after a sample was taken (default: unchanged)."""
         return carry
+
+    def accumulate(self, carry: PyTree, xs: Array, mask: Array, dt: float) -> PyTree:
+        """`step` over the consecutive steps `q` of `xs` (shape `(K, N)`) where `mask[q]`,
+        at once (the masked steps are consecutive and follow the carry's last step). Only
+        observers with `accumulates = True` define it; it must give what `step` gives, up to
+        rounding."""
+        raise NotImplementedError
 
     def drive_of(self, state: Mapping[str, Array] | ArrayLike, variables) -> Array:
         """The drive, `(N,)`, from a state: a mapping name -> `(N,)` values, or a `(V, N)`
@@ -333,6 +343,8 @@ def advance_block(
     target = carry.steps[index]
     pending = carry.count < n_samples
     first = jnp.asarray(first).astype(carry.steps.dtype)
+    if observer.accumulates:
+        return _accumulate_block(observer, carry, first, target, pending, index, xs, count, dt)
     taken = jnp.zeros((), bool)
     sampled = state
     for q in range(xs.shape[0]):
@@ -346,6 +358,27 @@ def advance_block(
         if reset is not new:
             new = jax.tree.map(lambda a, b: jnp.where(is_sample, a, b), reset, new)
         state = new
+    sample = observer.readout(sampled).astype(carry.samples.dtype)
+    row = jnp.where(taken, sample, carry.samples[index])
+    samples = jax.lax.dynamic_update_index_in_dim(carry.samples, row, index, axis=0)
+    return ObserverCarry(state, samples, carry.count + taken.astype(jnp.int32), carry.steps)
+
+
+def _accumulate_block(observer, carry, first, target, pending, index, xs, count, dt):
+    """`advance_block` for an observer that accumulates: the block's steps up to the sample
+    step (all of them without one) in one `accumulate`, the sample, the reset, and the steps
+    after it in a second `accumulate`."""
+    q = jnp.arange(xs.shape[0], dtype=first.dtype)
+    valid = q < jnp.asarray(count).astype(q.dtype)
+    hit = valid & pending & (first + q == target)
+    taken = jnp.any(hit)
+    at = jnp.argmax(hit).astype(q.dtype)
+    before = valid & ((q <= at) | ~taken)
+    after = valid & (q > at) & taken
+    sampled = observer.accumulate(carry.state, xs, before, dt)
+    reset = observer.after_sample(sampled)
+    state = jax.tree.map(lambda a, b: jnp.where(taken, a, b), reset, sampled)
+    state = observer.accumulate(state, xs, after, dt)
     sample = observer.readout(sampled).astype(carry.samples.dtype)
     row = jnp.where(taken, sample, carry.samples[index])
     samples = jax.lax.dynamic_update_index_in_dim(carry.samples, row, index, axis=0)

@@ -2,6 +2,7 @@
 over each period, without storing the series."""
 
 import math
+from typing import ClassVar
 
 import equinox as eqx
 import jax.numpy as jnp
@@ -88,6 +89,28 @@ class FC(AbstractObserver):
         mean_new = mean + delta * (w / jnp.maximum(n_new, 1))
         m2_new = m2 + jnp.outer(delta * w, x - mean_new)
         return i, n_new, mean_new, m2_new
+
+    accumulates: ClassVar[bool] = True
+
+    def accumulate(self, carry, xs, mask, dt):
+        # The masked steps' own mean and co-deviations in one (K, N)^T (K, N) product,
+        # joined to the running ones by Chan et al.'s formula (the same sums as `step`
+        # taken one by one, up to rounding).
+        i, n, mean, m2 = carry
+        xs = xs.astype(mean.dtype)
+        steps = i + jnp.cumsum(mask, dtype=i.dtype)  # the step number of each masked row
+        skip = round(self.start / dt)
+        w = (mask & (steps > skip)).astype(mean.dtype)
+        n_block = jnp.sum(w)
+        n_new = n + n_block
+        mean_block = (w @ xs) / jnp.maximum(n_block, 1)
+        centred = xs - mean_block
+        m2_block = (centred * w[:, None]).T @ centred
+        delta = mean_block - mean
+        share = n_block / jnp.maximum(n_new, 1)
+        mean = mean + delta * share
+        m2 = m2 + m2_block + jnp.outer(delta, delta) * (n * share)
+        return i + jnp.sum(mask, dtype=i.dtype), n_new, mean, m2
 
     def readout(self, carry) -> Array:
         _, n, _, m2 = carry
