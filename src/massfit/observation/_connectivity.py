@@ -34,7 +34,8 @@ class FC(AbstractObserver):
     run, the samples are the FCs of consecutive non-overlapping windows.
 
     The sums are updated by Welford's method (a running mean and the sum of products of
-    deviations from it), so float32 keeps its precision over 10⁶ steps of a signal with a
+    deviations from it; inside a solver, a block's steps at once, joined by Chan et al.'s
+    pairwise formula), so float32 keeps its precision over 10⁶ steps of a signal with a
     large mean. A region whose drive is constant over a window has no correlation: its row
     and column are NaN (never 0), as `massfit.metrics.fc` under `jit`.
 
