@@ -67,7 +67,7 @@ def output_shape(call: Callable, batch: PyTree) -> PyTree:
     return eqx.filter_eval_shape(call, element)
 
 
-def _filler(shape: PyTree, n: int) -> PyTree:
+def filler(shape: PyTree, n: int) -> PyTree:
     """NaN (0 for integers and booleans) shaped like `n` outputs."""
 
     def fill(s):
@@ -144,7 +144,7 @@ def chunk_length(chunk_size: int | None, size: int, sharding: Any) -> int:
 
 
 def _evaluate_one_by_one(call: Callable, batch: PyTree, n: int) -> tuple[PyTree, np.ndarray]:
-    out = _filler(output_shape(call, batch), n)
+    out = filler(output_shape(call, batch), n)
     failed = np.zeros(n, dtype=bool)
     for i in range(n):
         element = jax.tree.map(lambda x: x[i], batch)

@@ -425,17 +425,15 @@ def _sweep(plan, log, timings: dict, progress: bool) -> dict:
     arrays = {f"coords.{name}": c for name, c in coords.items()}
     np.savez(plan.output.directory / "sweep.npz", loss=values, **arrays)
     finite = np.isfinite(values)
-    best = None
-    if finite.any():
-        index = np.unravel_index(np.argmin(np.where(finite, values, np.inf)), values.shape)
+    try:
+        point = result.best()  # never a failed or non-finite point
         best = {
-            "index": [int(i) for i in index],
-            "loss": float(values[index]),
-            "coords": {
-                name: c[index[i]] if c.ndim == 1 and len(index) == len(coords) else None
-                for i, (name, c) in enumerate(coords.items())
-            },
+            "index": list(point.index),
+            "loss": float(point.value),
+            "coords": {name: np.asarray(v).tolist() for name, v in point.coords.items()},
         }
+    except ValueError:  # no finite point
+        best = None
     out = {
         "sweep": {"axes": list(sweep.axes), "shape": list(values.shape), "best": best,
                   "n_nonfinite": int((~finite).sum())},

@@ -17,7 +17,7 @@ from jaxtyping import PyTree
 from tqdm import tqdm
 
 from .._errors import check_int, describe
-from .._execute import evaluate_batch, output_shape, population_sharding
+from .._execute import evaluate_batch, filler, output_shape, population_sharding
 from ._designs import as_design, Design
 from ._result import SweepResult
 from ._setting import make_setter, Setter, widen_delays
@@ -116,7 +116,7 @@ def sweep(
     process, n_processes = jax.process_index(), jax.process_count()
     store = None
     if directory is None:
-        values = jax.tree.map(lambda s: _empty((n, *s.shape), s.dtype), shape)
+        values = filler(shape, n)
     else:
         values = None  # in the store's files, as rows are written
         manifest = _manifest(fn, model, design, chunk_size, shape)
@@ -159,7 +159,7 @@ def sweep(
             stacklevel=2,
         )
     elif n_processes > 1:
-        _gather(store, values, failed, done, put, shape, n_chunks, chunk_size, n)
+        _gather(store, values, failed, put, n_chunks, chunk_size, n)
     if store is not None:
         values = store.values()
     if failed.any():
@@ -175,12 +175,7 @@ def sweep(
     )
 
 
-def _empty(shape, dtype) -> np.ndarray:
-    fill = np.nan if np.issubdtype(dtype, np.inexact) else 0
-    return np.full(shape, fill, dtype=dtype)
-
-
-def _gather(store, values, failed, done, put, shape, n_chunks, chunk_size, n) -> None:
+def _gather(store, values, failed, put, n_chunks, chunk_size, n) -> None:
     """Give every process the chunks the others evaluated."""
     from jax.experimental import multihost_utils
 
